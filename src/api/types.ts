@@ -1,0 +1,88 @@
+/**
+ * The public types of birch's API. The implementation is in store.ts.
+ */
+
+/** A key or value: bytes, or a string taken as UTF-8. 0 to 255 bytes. */
+export type Bytes = Uint8Array | string;
+
+export interface OpenOptions {
+  /** Block size in bytes for a new store, 2048 to 65536 (the B+tree needs
+   * room for three 255-byte pairs per page). For an existing store it must
+   * match, or open fails with BIRCH_BLOCK_SIZE. Defaults to 4096 (new store)
+   * or the store's own size. */
+  blockSize?: number;
+  /** Target size of one segment file in bytes. Defaults to 64 MiB. */
+  segmentSize?: number;
+  /** Memory bound of the node cache in bytes; clean nodes past it are evicted
+   * (least recently used first, by the CLOCK approximation). Defaults to 256 MiB. */
+  cacheSize?: number;
+  /** false skips every fsync: DATA-LOSS MODE (kivaloo's -L), for benchmarks
+   * and tests only; acknowledged writes can be lost on power failure or
+   * kernel crash. Defaults to true. */
+  sync?: boolean;
+  /** Storage-to-I/O cost ratio that drives the background cleaner; 0 turns
+   * cleaning off. See docs/DESIGN.md. Defaults to 1. */
+  cleaning?: number;
+}
+
+/** Bounds and direction of a range read. All bounds are optional and combine. */
+export interface RangeOptions {
+  gt?: Bytes;
+  gte?: Bytes;
+  lt?: Bytes;
+  lte?: Bytes;
+  /** Only keys that start with these bytes. */
+  prefix?: Bytes;
+  /** Descending key order. Defaults to false. */
+  reverse?: boolean;
+  /** At most this many pairs. Defaults to no limit. */
+  limit?: number;
+}
+
+export type BatchOp =
+  | { type: 'put'; key: Bytes; value: Bytes }
+  | { type: 'del'; key: Bytes };
+
+/** A consistent, read-only view of the store at one commit. */
+export interface Snapshot {
+  get(key: Bytes): Buffer | undefined;
+  range(opts?: RangeOptions): IterableIterator<[Buffer, Buffer]>;
+  keys(opts?: RangeOptions): IterableIterator<Buffer>;
+  /** Let the cleaner reclaim the blocks this view holds. Idempotent. */
+  release(): void;
+}
+
+export interface StoreStats {
+  /** Number of keys in the latest committed tree. */
+  keys: number;
+  /** Levels in the tree (1 when the root is a leaf). */
+  height: number;
+  /** Pages in the latest committed tree. */
+  pagesLive: number;
+  /** Blocks held in segment files (live and dead). */
+  pagesOnDisk: number;
+  bytesOnDisk: number;
+  blockSize: number;
+  cacheBytes: number;
+  cacheLimit: number;
+  cacheNodes: number;
+  cacheHits: number;
+  cacheMisses: number;
+  /** cacheHits / (cacheHits + cacheMisses), or 0 before any lookup. */
+  cacheHitRate: number;
+  /** Commits (block-store appends) since open. */
+  commits: number;
+  /** Requests (single operations or batches) committed since open. */
+  requests: number;
+  /** requests / commits. */
+  averageBatch: number;
+}
+
+export interface CheckReport {
+  ok: boolean;
+  /** Problems found, each naming the block (and file/offset for read errors). */
+  problems: string[];
+  keys: number;
+  pages: number;
+  height: number;
+}

@@ -1,0 +1,59 @@
+/**
+ * The one error class birch throws, and the closed set of codes it carries.
+ *
+ * Callers branch on `err.code`, never on the message: messages are for people
+ * and may change, codes are part of the API and do not.
+ *
+ * | code                    | meaning                                                              |
+ * | ----------------------- | -------------------------------------------------------------------- |
+ * | `BIRCH_LOCKED`          | another handle (this process or another) holds the store's lock      |
+ * | `BIRCH_NOT_A_STORE`     | the path holds files that are not a birch store; nothing was touched |
+ * | `BIRCH_CORRUPT`         | on-disk data failed a check (CRC, format, order); never served       |
+ * | `BIRCH_IO`              | a read, write or fsync failed (see `cause`); after a failed write or |
+ * |                         | fsync the store accepts no more writes until it is reopened          |
+ * | `BIRCH_CLOSED`          | the handle (store, snapshot) was closed or released                  |
+ * | `BIRCH_BAD_ARGUMENT`    | an argument or option has the wrong type or an invalid value         |
+ * | `BIRCH_KEY_TOO_LARGE`   | a key longer than 255 bytes                                          |
+ * | `BIRCH_VALUE_TOO_LARGE` | a value longer than 255 bytes                                        |
+ * | `BIRCH_BLOCK_SIZE`      | the store was created with another block size than the one asked for |
+ */
+export type BirchErrorCode =
+  | 'BIRCH_LOCKED'
+  | 'BIRCH_NOT_A_STORE'
+  | 'BIRCH_CORRUPT'
+  | 'BIRCH_IO'
+  | 'BIRCH_CLOSED'
+  | 'BIRCH_BAD_ARGUMENT'
+  | 'BIRCH_KEY_TOO_LARGE'
+  | 'BIRCH_VALUE_TOO_LARGE'
+  | 'BIRCH_BLOCK_SIZE';
+
+export class BirchError extends Error {
+  readonly code: BirchErrorCode;
+  /** For BIRCH_CORRUPT and BIRCH_IO: the file concerned, where known. */
+  readonly file: string | undefined;
+  /** For BIRCH_CORRUPT: the byte offset in `file` where the bad data starts. */
+  readonly offset: number | undefined;
+
+  constructor(
+    code: BirchErrorCode,
+    message: string,
+    opts: { cause?: unknown; file?: string; offset?: number } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'BirchError';
+    this.code = code;
+    this.file = opts.file;
+    this.offset = opts.offset;
+  }
+}
+
+/** Wrap a system error (EIO, ENOSPC, ...) from `what` on `file` as BIRCH_IO. */
+export function ioError(what: string, file: string, cause: unknown): BirchError {
+  const sys = (cause as NodeJS.ErrnoException | undefined)?.code ?? String(cause);
+  return new BirchError('BIRCH_IO', `${what} failed on ${file}: ${sys}`, { cause, file });
+}
+
+export function corrupt(message: string, file: string, offset: number): BirchError {
+  return new BirchError('BIRCH_CORRUPT', `${message} (${file} at offset ${offset})`, { file, offset });
+}

@@ -1,0 +1,7 @@
+/**
+ * birch: an embedded, durable, log-structured copy-on-write B+tree
+ * key-value store. This file is the whole public surface.
+ */
+export { BirchError, type BirchErrorCode } from './errors.js';
+export { VERSION } from './version.js';
+export type { Bytes, OpenOptions, RangeOptions, BatchOp, Snapshot, StoreStats, CheckReport } from './api/types.js';

@@ -1,0 +1,145 @@
+/**
+ * On-disk layout of the block store: the store's meta file and the header of
+ * every block. docs/FORMAT.md repeats these tables; the two must agree.
+ *
+ * All integers are little-endian. 64-bit block numbers are held in JS numbers:
+ * at one million blocks a second it would take 285 years to pass 2^53, so
+ * they are written as two 32-bit halves and read back exactly.
+ *
+ * Meta file `birch.meta` (32 bytes), written once when the store is created:
+ *
+ * | offset | length | field                                          |
+ * | ------ | ------ | ---------------------------------------------- |
+ * | 0      | 8      | magic, ASCII `BIRCHLBS`                        |
+ * | 8      | 4      | format version, 1                              |
+ * | 12     | 4      | block size in bytes (512 ... 65536)            |
+ * | 16     | 12     | reserved, zero                                 |
+ * | 28     | 4      | CRC32 of bytes 0 ... 27                        |
+ *
+ * Segment file `<16 hex digits>.seg`, named after the number of its first
+ * block: a sequence of block slots, each exactly `blockSize` bytes, slot i
+ * holding block `first + i`. A slot:
+ *
+ * | offset | length | field                                                   |
+ * | ------ | ------ | ------------------------------------------------------- |
+ * | 0      | 4      | CRC32 of bytes 4 ... 32 + payload length - 1            |
+ * | 4      | 8      | block number                                            |
+ * | 12     | 8      | number of the first block of the append it belongs to  |
+ * | 20     | 4      | number of blocks in that append                         |
+ * | 24     | 4      | payload length (0 ... blockSize - 32)                   |
+ * | 28     | 4      | reserved, zero                                          |
+ * | 32     | len    | payload (a page of the layer above)                     |
+ * | 32+len | rest   | zero padding to the end of the slot                     |
+ *
+ * Fields 12 and 20 tie an append together: recovery checks that every block
+ * of the final append is present and valid before it accepts any of it.
+ *
+ * @internal
+ */
+import CRC32 from 'crc-32';
+
+export const META_FILE = 'birch.meta';
+export const LOCK_FILE = 'birch.lock';
+export const META_TMP_FILE = 'birch.meta.tmp';
+export const META_SIZE = 32;
+export const META_MAGIC = 'BIRCHLBS';
+export const FORMAT_VERSION = 1;
+
+export const BLOCK_HEADER_SIZE = 32;
+export const MIN_BLOCK_SIZE = 512;
+export const MAX_BLOCK_SIZE = 65536;
+export const DEFAULT_BLOCK_SIZE = 4096;
+
+const TWO_32 = 0x1_0000_0000;
+
+export function crc32(buf: Uint8Array, start: number, end: number): number {
+  return CRC32.buf(buf.subarray(start, end), 0) >>> 0;
+}
+
+export function writeU64(buf: Buffer, offset: number, n: number): void {
+  buf.writeUInt32LE(n % TWO_32, offset);
+  buf.writeUInt32LE(Math.floor(n / TWO_32), offset + 4);
+}
+
+export function readU64(buf: Buffer, offset: number): number {
+  return buf.readUInt32LE(offset) + buf.readUInt32LE(offset + 4) * TWO_32;
+}
+
+/** Segment file name for a segment whose first block is `first`. */
+export function segmentName(first: number): string {
+  return first.toString(16).padStart(16, '0') + '.seg';
+}
+
+const SEGMENT_RE = /^[0-9a-f]{16}\.seg$/;
+
+/** The first block number of a segment file name, or undefined if it is not one. */
+export function parseSegmentName(name: string): number | undefined {
+  return SEGMENT_RE.test(name) ? parseInt(name.slice(0, 16), 16) : undefined;
+}
+
+export function encodeMeta(blockSize: number): Buffer {
+  const buf = Buffer.alloc(META_SIZE);
+  buf.write(META_MAGIC, 0, 'latin1');
+  buf.writeUInt32LE(FORMAT_VERSION, 8);
+  buf.writeUInt32LE(blockSize, 12);
+  buf.writeUInt32LE(crc32(buf, 0, 28), 28);
+  return buf;
+}
+
+export type MetaResult =
+  | { ok: true; blockSize: number }
+  | { ok: false; reason: 'foreign' | 'corrupt'; message: string };
+
+export function decodeMeta(buf: Buffer): MetaResult {
+  if (buf.length < 8 || buf.toString('latin1', 0, 8) !== META_MAGIC) {
+    return { ok: false, reason: 'foreign', message: 'meta file does not start with BIRCHLBS' };
+  }
+  if (buf.length !== META_SIZE || buf.readUInt32LE(28) !== crc32(buf, 0, 28)) {
+    return { ok: false, reason: 'corrupt', message: 'meta file fails its checksum' };
+  }
+  const version = buf.readUInt32LE(8);
+  if (version !== FORMAT_VERSION) {
+    return { ok: false, reason: 'corrupt', message: `unknown format version ${version}` };
+  }
+  const blockSize = buf.readUInt32LE(12);
+  if (blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE) {
+    return { ok: false, reason: 'corrupt', message: `block size ${blockSize} out of range` };
+  }
+  return { ok: true, blockSize };
+}
+
+export interface BlockHeader {
+  blockNo: number;
+  appendFirst: number;
+  appendCount: number;
+  length: number;
+}
+
+/** Fill slot `buf[at, at+blockSize)` (already zeroed) with a block and its header. */
+export function encodeBlock(buf: Buffer, at: number, h: BlockHeader, payload: Uint8Array): void {
+  writeU64(buf, at + 4, h.blockNo);
+  writeU64(buf, at + 12, h.appendFirst);
+  buf.writeUInt32LE(h.appendCount, at + 20);
+  buf.writeUInt32LE(payload.length, at + 24);
+  buf.set(payload, at + BLOCK_HEADER_SIZE);
+  buf.writeUInt32LE(crc32(buf, at + 4, at + BLOCK_HEADER_SIZE + payload.length), at);
+}
+
+/**
+ * Decode and verify the slot at `buf[at, at+blockSize)`. Returns the header if
+ * the CRC and field bounds hold, or undefined if the slot is not a valid block.
+ */
+export function decodeBlock(buf: Buffer, at: number, blockSize: number): BlockHeader | undefined {
+  const length = buf.readUInt32LE(at + 24);
+  if (length > blockSize - BLOCK_HEADER_SIZE) return undefined;
+  if (buf.readUInt32LE(at) !== crc32(buf, at + 4, at + BLOCK_HEADER_SIZE + length)) return undefined;
+  if (buf.readUInt32LE(at + 28) !== 0) return undefined;
+  const appendCount = buf.readUInt32LE(at + 20);
+  if (appendCount === 0) return undefined;
+  return {
+    blockNo: readU64(buf, at + 4),
+    appendFirst: readU64(buf, at + 12),
+    appendCount,
+    length,
+  };
+}

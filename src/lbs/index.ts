@@ -1,0 +1,4 @@
+/** The block store layer: everything the B+tree needs from below. @internal */
+export { BlockStore, DEFAULT_SEGMENT_SIZE, type BlockStoreOptions, type BlockStoreStats } from './store.js';
+export { nodeFileIO, type FileIO } from './fileio.js';
+export { DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE, BLOCK_HEADER_SIZE } from './format.js';
