@@ -1,0 +1,19 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    // bench/ imports the package by its own name, as a user would; in tests
+    // that name points at the TypeScript sources rather than dist/.
+    alias: { birchdb: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Tests that substitute the file layer must not have libuv route file
+    // calls through io_uring behind their back.
+    env: { UV_USE_IO_URING: '0' },
+  },
+});
