@@ -5,3 +5,4 @@
 export { BirchError, type BirchErrorCode } from './errors.js';
 export { VERSION } from './version.js';
 export type { Bytes, OpenOptions, RangeOptions, BatchOp, Snapshot, StoreStats, CheckReport } from './api/types.js';
+export { open, Store } from './api/store.js';

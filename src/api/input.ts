@@ -1,0 +1,135 @@
+/**
+ * Checking and converting what application code passes in. Everything is
+ * refused here, with a typed error, before any request is queued.
+ *
+ * @internal
+ */
+import { BirchError } from '../errors.js';
+import type { Bound } from '../btree/index.js';
+import type { BatchOp, Bytes, RangeOptions } from './types.js';
+
+export const MAX_KEY = 255;
+export const MAX_VALUE = 255;
+
+function bytes(x: unknown, what: string, copy: boolean): Buffer {
+  if (typeof x === 'string') return Buffer.from(x, 'utf8');
+  if (x instanceof Uint8Array) {
+    if (copy) return Buffer.from(x);
+    return Buffer.isBuffer(x) ? x : Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+  }
+  throw new BirchError('BIRCH_BAD_ARGUMENT', `${what} must be a Uint8Array, Buffer or string, got ${describe(x)}`);
+}
+
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  return typeof x;
+}
+
+/** A key to store: copied, so later changes to the caller's buffer do not reach the store. */
+export function keyIn(x: unknown): Buffer {
+  const b = bytes(x, 'key', true);
+  if (b.length > MAX_KEY) throw new BirchError('BIRCH_KEY_TOO_LARGE', `key of ${b.length} bytes exceeds ${MAX_KEY}`);
+  return b;
+}
+
+/** A key to look up: a view is enough (nothing keeps it). */
+export function keyView(x: unknown): Buffer {
+  const b = bytes(x, 'key', false);
+  if (b.length > MAX_KEY) throw new BirchError('BIRCH_KEY_TOO_LARGE', `key of ${b.length} bytes exceeds ${MAX_KEY}`);
+  return b;
+}
+
+export function valueIn(x: unknown, what = 'value'): Buffer {
+  const b = bytes(x, what, true);
+  if (b.length > MAX_VALUE) {
+    throw new BirchError('BIRCH_VALUE_TOO_LARGE', `${what} of ${b.length} bytes exceeds ${MAX_VALUE}`);
+  }
+  return b;
+}
+
+export type BatchOpIn = { t: 'put'; key: Buffer; value: Buffer } | { t: 'del'; key: Buffer };
+
+export function batchIn(ops: unknown): BatchOpIn[] {
+  if (!Array.isArray(ops)) throw new BirchError('BIRCH_BAD_ARGUMENT', `batch needs an array of operations, got ${describe(ops)}`);
+  return ops.map((op: unknown, i): BatchOpIn => {
+    if (typeof op !== 'object' || op === null) {
+      throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} must be an object, got ${describe(op)}`);
+    }
+    const o = op as Partial<BatchOp> & { type?: unknown };
+    if (o.type === 'put') return { t: 'put', key: keyIn(o.key), value: valueIn((o as { value?: unknown }).value) };
+    if (o.type === 'del') return { t: 'del', key: keyIn(o.key) };
+    throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} has type ${String(o.type)}; expected 'put' or 'del'`);
+  });
+}
+
+export interface RangeIn {
+  lo: Bound | undefined;
+  hi: Bound | undefined;
+  reverse: boolean;
+  limit: number;
+}
+
+const RANGE_KEYS = new Set(['gt', 'gte', 'lt', 'lte', 'prefix', 'reverse', 'limit']);
+
+/** Range options as one lower and one upper bound (the tightest of those given). */
+export function rangeIn(opts: unknown): RangeIn {
+  if (opts === undefined) return { lo: undefined, hi: undefined, reverse: false, limit: Infinity };
+  if (typeof opts !== 'object' || opts === null) {
+    throw new BirchError('BIRCH_BAD_ARGUMENT', `range options must be an object, got ${describe(opts)}`);
+  }
+  for (const k of Object.keys(opts)) {
+    if (!RANGE_KEYS.has(k)) throw new BirchError('BIRCH_BAD_ARGUMENT', `unknown range option '${k}'`);
+  }
+  const o = opts as RangeOptions;
+  const bound = (x: Bytes | undefined, name: string): Buffer | undefined =>
+    x === undefined ? undefined : bytes(x, `range option ${name}`, true);
+  let lo: Bound | undefined;
+  let hi: Bound | undefined;
+  const tightenLo = (key: Buffer | undefined, inclusive: boolean): void => {
+    if (key === undefined) return;
+    if (lo === undefined) lo = { key, inclusive };
+    else {
+      const c = key.compare(lo.key);
+      if (c > 0 || (c === 0 && !inclusive)) lo = { key, inclusive };
+    }
+  };
+  const tightenHi = (key: Buffer | undefined, inclusive: boolean): void => {
+    if (key === undefined) return;
+    if (hi === undefined) hi = { key, inclusive };
+    else {
+      const c = key.compare(hi.key);
+      if (c < 0 || (c === 0 && !inclusive)) hi = { key, inclusive };
+    }
+  };
+  tightenLo(bound(o.gt, 'gt'), false);
+  tightenLo(bound(o.gte, 'gte'), true);
+  tightenHi(bound(o.lt, 'lt'), false);
+  tightenHi(bound(o.lte, 'lte'), true);
+  const prefix = bound(o.prefix, 'prefix');
+  if (prefix !== undefined) {
+    tightenLo(prefix, true);
+    tightenHi(prefixEnd(prefix), false);
+  }
+  if (o.reverse !== undefined && typeof o.reverse !== 'boolean') {
+    throw new BirchError('BIRCH_BAD_ARGUMENT', `range option reverse must be a boolean, got ${describe(o.reverse)}`);
+  }
+  let limit = Infinity;
+  if (o.limit !== undefined) {
+    if (typeof o.limit !== 'number' || !(Number.isInteger(o.limit) || o.limit === Infinity) || o.limit < 0) {
+      throw new BirchError('BIRCH_BAD_ARGUMENT', `range option limit must be a non-negative integer, got ${String(o.limit)}`);
+    }
+    limit = o.limit;
+  }
+  return { lo, hi, reverse: o.reverse === true, limit };
+}
+
+/** The least byte string greater than every string with this prefix, or undefined if none. */
+export function prefixEnd(prefix: Buffer): Buffer | undefined {
+  let n = prefix.length;
+  while (n > 0 && prefix[n - 1] === 0xff) n--;
+  if (n === 0) return undefined;
+  const end = Buffer.from(prefix.subarray(0, n));
+  end[n - 1]!++;
+  return end;
+}

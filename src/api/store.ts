@@ -1,0 +1,269 @@
+/**
+ * The public store: `open(path)` and the `Store` handle.
+ *
+ * Consistency: operations apply in the order they were issued. Reads (get,
+ * range, keys, snapshot) see the latest COMMITTED state: a write is visible
+ * once its promise has resolved, and never before (queued writes that have not
+ * committed are invisible, as in kivaloo), and a batch is visible whole or not
+ * at all.
+ *
+ * Returned buffers are copies: birch never changes them afterwards, and
+ * changing them does not change the store.
+ */
+import { BirchError } from '../errors.js';
+import { checkTree, RangeIterator, Tree, type Commit, type Op } from '../btree/index.js';
+import { Cleaner, type CleanerStats } from '../cleaner/index.js';
+import { BlockStore } from '../lbs/index.js';
+import { batchIn, keyIn, keyView, rangeIn, valueIn } from './input.js';
+import { resolveOptions } from './options.js';
+import type { BatchOp, Bytes, CheckReport, OpenOptions, RangeOptions, Snapshot, StoreStats } from './types.js';
+
+const copy = (b: Buffer): Buffer => Buffer.from(b);
+const pair = (k: Buffer, v: Buffer): [Buffer, Buffer] => [Buffer.from(k), Buffer.from(v)];
+const keyOnly = (k: Buffer): Buffer => Buffer.from(k);
+
+/** Open (creating if needed) the store in directory `path`. Synchronous. */
+export function open(path: string, options?: OpenOptions): Store {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new BirchError('BIRCH_BAD_ARGUMENT', 'open needs a directory path (a non-empty string)');
+  }
+  const o = resolveOptions(options);
+  const lbs = BlockStore.open(path, {
+    ...(o.blockSize !== undefined && { blockSize: o.blockSize }),
+    ...(o.segmentSize !== undefined && { segmentSize: o.segmentSize }),
+    ...(o.io !== undefined && { io: o.io }),
+    sync: o.sync,
+  });
+  try {
+    const tree = new Tree(lbs, { cacheSize: o.cacheSize });
+    return new Store(lbs, tree, o.cleaning);
+  } catch (err) {
+    void lbs.close();
+    throw err;
+  }
+}
+
+export type StoreStatsAll = StoreStats & CleanerStats;
+
+/** Releases the pins of snapshots and iterators that were dropped unreleased. */
+const leaks = new FinalizationRegistry<() => void>((release) => release());
+
+export class Store {
+  readonly #lbs: BlockStore;
+  readonly #tree: Tree;
+  readonly #cleaner: Cleaner;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /** @internal Use open(). */
+  constructor(lbs: BlockStore, tree: Tree, cleaning: number) {
+    this.#lbs = lbs;
+    this.#tree = tree;
+    this.#cleaner = new Cleaner(tree, { cleaning });
+    this.#cleaner.start();
+  }
+
+  /** The latest committed value of `key`, or undefined. */
+  get(key: Bytes): Buffer | undefined {
+    this.#checkOpen();
+    const v = this.#tree.get(keyView(key));
+    return v === undefined ? undefined : copy(v);
+  }
+
+  /** Set `key` to `value`; resolves once durable. */
+  put(key: Bytes, value: Bytes): Promise<void> {
+    return this.#write((): Op => ({ t: 'put', key: keyIn(key), value: valueIn(value) })).then(() => undefined);
+  }
+
+  /** Remove `key`; resolves true if a value was removed. */
+  delete(key: Bytes): Promise<boolean> {
+    return this.#write((): Op => ({ t: 'del', key: keyIn(key) }));
+  }
+
+  /** Set `key` only if absent (kivaloo ADD); resolves whether it was set. */
+  add(key: Bytes, value: Bytes): Promise<boolean> {
+    return this.#write((): Op => ({ t: 'add', key: keyIn(key), value: valueIn(value) }));
+  }
+
+  /** Set `key` only if present (kivaloo MODIFY); resolves whether it was set. */
+  modify(key: Bytes, value: Bytes): Promise<boolean> {
+    return this.#write((): Op => ({ t: 'modify', key: keyIn(key), value: valueIn(value) }));
+  }
+
+  /** Set `key` to `value` only if its current value equals `expected` (kivaloo CAS). */
+  cas(key: Bytes, expected: Bytes, value: Bytes): Promise<boolean> {
+    return this.#write(
+      (): Op => ({ t: 'cas', key: keyIn(key), expected: valueIn(expected, 'expected value'), value: valueIn(value) }),
+    );
+  }
+
+  /** Delete `key` only if its current value equals `expected` (kivaloo CAD). */
+  cad(key: Bytes, expected: Bytes): Promise<boolean> {
+    return this.#write((): Op => ({ t: 'cad', key: keyIn(key), expected: valueIn(expected, 'expected value') }));
+  }
+
+  /** Apply puts and deletes atomically: all of them or, on any error, none. */
+  batch(ops: BatchOp[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#checkWritable();
+      const parsed = batchIn(ops);
+      if (parsed.length === 0) return resolve();
+      this.#tree.submit({ ops: parsed, resolve: () => resolve(), reject });
+    });
+  }
+
+  #write(make: () => Op): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.#checkWritable();
+      const op = make();
+      this.#tree.submit({ ops: [op], resolve: (r) => resolve(r[0]!), reject });
+    });
+  }
+
+  /** Pairs in key order (or reverse), read lazily from the current commit. */
+  range(opts?: RangeOptions): IterableIterator<[Buffer, Buffer]> {
+    this.#checkOpen();
+    return this.#iterate(this.#tree.committed, opts, pair, undefined);
+  }
+
+  /** Keys in key order (or reverse), read lazily from the current commit. */
+  keys(opts?: RangeOptions): IterableIterator<Buffer> {
+    this.#checkOpen();
+    return this.#iterate(this.#tree.committed, opts, keyOnly, undefined);
+  }
+
+  #iterate<T>(
+    commit: Commit,
+    opts: RangeOptions | undefined,
+    make: (k: Buffer, v: Buffer) => T,
+    alive: (() => void) | undefined,
+  ): IterableIterator<T> {
+    const r = rangeIn(opts);
+    const tree = this.#tree;
+    tree.pin(commit);
+    let released = false;
+    const token = {};
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      leaks.unregister(token);
+      tree.unpin(commit);
+      tree.releaseSpace();
+    };
+    const it = new RangeIterator(tree.cache, commit.root, r.lo, r.hi, r.reverse, r.limit, make, release);
+    if (!released) leaks.register(it, release, token);
+    if (alive === undefined) return it;
+    // A snapshot's iterator refuses to go on once the snapshot is released.
+    return {
+      [Symbol.iterator]() {
+        return this;
+      },
+      next: () => {
+        alive();
+        return it.next();
+      },
+      return: () => it.return(),
+    };
+  }
+
+  /** A consistent read-only view of the current commit; release() it when done. */
+  snapshot(): Snapshot {
+    this.#checkOpen();
+    const commit = this.#tree.committed;
+    const tree = this.#tree;
+    tree.pin(commit);
+    let released = false;
+    const token = {};
+    const alive = (): void => {
+      if (released) throw new BirchError('BIRCH_CLOSED', 'snapshot was released');
+      this.#checkOpen();
+    };
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      leaks.unregister(token);
+      tree.unpin(commit);
+      tree.releaseSpace();
+    };
+    const snap: Snapshot = {
+      get: (key) => {
+        alive();
+        const v = tree.lookupIn(commit, keyView(key));
+        return v === undefined ? undefined : copy(v);
+      },
+      range: (opts) => {
+        alive();
+        return this.#iterate(commit, opts, pair, alive);
+      },
+      keys: (opts) => {
+        alive();
+        return this.#iterate(commit, opts, keyOnly, alive);
+      },
+      release,
+    };
+    leaks.register(snap, release, token);
+    return snap;
+  }
+
+  /** Figures about the store; see StoreStats. */
+  stats(): StoreStatsAll {
+    this.#checkOpen();
+    const c = this.#tree.committed;
+    const l = this.#lbs.stats();
+    const cache = this.#tree.cache;
+    const lookups = cache.hits + cache.misses;
+    const t = this.#tree;
+    return {
+      keys: c.keys,
+      height: c.height,
+      pagesLive: c.pages,
+      pagesOnDisk: l.blocksOnDisk,
+      bytesOnDisk: l.bytesOnDisk,
+      blockSize: l.blockSize,
+      cacheBytes: cache.usedBytes,
+      cacheLimit: cache.limit,
+      cacheNodes: cache.size,
+      cacheHits: cache.hits,
+      cacheMisses: cache.misses,
+      cacheHitRate: lookups === 0 ? 0 : cache.hits / lookups,
+      commits: t.commits,
+      requests: t.requests,
+      averageBatch: t.commits === 0 ? 0 : t.requests / t.commits,
+      ...this.#cleaner.stats(),
+    };
+  }
+
+  /** Walk the whole committed tree and verify it; see CheckReport. */
+  check(): CheckReport {
+    this.#checkOpen();
+    return checkTree(this.#lbs, this.#tree.committed, this.#tree.nodeCapacity);
+  }
+
+  /** Clean as hard as possible now (rewrite every old leaf), free the space, then resolve. */
+  reclaim(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#checkWritable();
+      this.#cleaner.reclaim().then(resolve, reject);
+    });
+  }
+
+  /** Finish queued writes, stop the cleaner, and release the store. Idempotent. */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closed = true;
+    this.#closing = (async () => {
+      await this.#cleaner.stop();
+      await this.#tree.idle();
+      await this.#lbs.close();
+    })();
+    return this.#closing;
+  }
+
+  #checkOpen(): void {
+    if (this.#lbs.closed) throw new BirchError('BIRCH_CLOSED', 'store is closed');
+  }
+
+  #checkWritable(): void {
+    if (this.#closed) throw new BirchError('BIRCH_CLOSED', 'store is closed');
+  }
+}

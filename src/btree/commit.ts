@@ -1,0 +1,91 @@
+/**
+ * Writing a batch: the commit, as a list of steps.
+ *
+ * 1. number the dirty nodes in post-order (children before parents, the root
+ *    last) from the block store's next block number;
+ * 2. serialize them bottom-up: a parent page records each child's new block
+ *    number and the oldest leaf block below it; the root page carries the
+ *    commit trailer;
+ * 3. ONE block-store append of all the pages, which is ONE fdatasync;
+ * 4. only then do the new pages become the committed tree: they are decoded
+ *    back into clean nodes (exactly what is on disk) and cached.
+ *
+ * A crash before step 3 completes leaves the previous root as the last
+ * complete append, so recovery finds the previous commit.
+ *
+ * @internal
+ */
+import type { BlockStore } from '../lbs/index.js';
+import type { NodeCache } from './cache.js';
+import { DIRTY, type Node } from './node.js';
+import { decodePage, encodePage, type CommitTrailer } from './serialize.js';
+
+/** The committed state: the root every reader starts from. */
+export interface Commit {
+  root: Node;
+  seq: number;
+  keys: number;
+  pages: number;
+  height: number;
+  /** Oldest leaf block in the tree: every live block is at or above it. */
+  oldest: number;
+}
+
+/** Block number of the virtual empty root of a store that has never committed. */
+export const EMPTY_ROOT = -2;
+
+export async function writeCommit(
+  lbs: BlockStore,
+  cache: NodeCache,
+  prev: Commit,
+  root: Node,
+  keysDelta: number,
+  pagesDelta: number,
+): Promise<Commit> {
+  // Steps 1 and 2: number and serialize, children first.
+  const base = lbs.nextBlock;
+  const nodes: Node[] = [];
+  const pages: Buffer[] = [];
+  const oldestOf = (n: Node): number => {
+    if (n.leaf) return n.blockNo;
+    let m = Infinity;
+    for (const o of n.oldest) if (o < m) m = o;
+    return m;
+  };
+  const visit = (n: Node, trailer: Omit<CommitTrailer, 'oldest'> | undefined): void => {
+    if (!n.leaf) {
+      const kids = n.kids!;
+      for (let i = 0; i < kids.length; i++) {
+        const kid = kids[i];
+        if (kid === undefined) continue;
+        visit(kid, undefined);
+        n.blocks[i] = kid.blockNo;
+        n.oldest[i] = oldestOf(kid);
+      }
+    }
+    n.blockNo = base + nodes.length;
+    nodes.push(n);
+    pages.push(encodePage(n, trailer === undefined ? undefined : { ...trailer, oldest: oldestOf(n) }));
+  };
+  if (root.blockNo !== DIRTY) throw new Error('commit root must be dirty');
+  const height = root.leaf ? 1 : root.level + 1;
+  const next = {
+    seq: prev.seq + 1,
+    keys: prev.keys + keysDelta,
+    pages: prev.pages + pagesDelta,
+    height,
+  };
+  visit(root, next);
+
+  // Step 3: one append, one fsync.
+  await lbs.append(pages);
+
+  // Step 4: the new pages become the committed tree.
+  let newRoot: Node | undefined;
+  for (let i = 0; i < pages.length; i++) {
+    const decoded = decodePage(pages[i]!, base + i);
+    cache.insert(decoded.node);
+    newRoot = decoded.node;
+  }
+  return { root: newRoot!, ...next, oldest: oldestOf(newRoot!) };
+}

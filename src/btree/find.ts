@@ -1,0 +1,70 @@
+/**
+ * Searching within one node, and descending from a root to a leaf.
+ *
+ * @internal
+ */
+import type { NodeCache } from './cache.js';
+import type { Leaf, Node, Parent } from './node.js';
+
+/**
+ * Binary search of `key` in a leaf: the index of the key if present (found),
+ * else the index it would be inserted at.
+ */
+export function leafSearch(leaf: Leaf, key: Buffer): { found: boolean; index: number } {
+  let lo = 0;
+  let hi = leaf.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = leaf.compareKey(key, mid);
+    if (c === 0) return { found: true, index: mid };
+    if (c > 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return { found: false, index: lo };
+}
+
+/** Index of `key` in a leaf, or -1. The read path's variant: no allocation. */
+export function leafFind(leaf: Leaf, key: Buffer): number {
+  let lo = 0;
+  let hi = leaf.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = leaf.compareKey(key, mid);
+    if (c === 0) return mid;
+    if (c > 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
+}
+
+/** Which child of `p` covers `key`: the number of separators <= key. */
+export function childIndex(p: Parent, key: Buffer): number {
+  const keys = p.keys;
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (key.compare(keys[mid]!) >= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Child i of `p`: the dirty node it holds, or the clean node from the cache. */
+export function childAt(cache: NodeCache, p: Parent, i: number): Node {
+  return p.kids?.[i] ?? cache.get(p.blocks[i]!);
+}
+
+/** The leaf whose key range covers `key`, without changing anything. */
+export function findLeaf(cache: NodeCache, root: Node, key: Buffer): Leaf {
+  let n = root;
+  while (!n.leaf) n = childAt(cache, n, childIndex(n, key));
+  return n;
+}
+
+/** Look `key` up in the tree under `root`; the value's bytes (a view), or undefined. */
+export function lookup(cache: NodeCache, root: Node, key: Buffer): Buffer | undefined {
+  const leaf = findLeaf(cache, root, key);
+  const i = leafFind(leaf, key);
+  return i < 0 ? undefined : leaf.valueAt(i);
+}
