@@ -18,7 +18,6 @@ import { batchIn, keyIn, keyView, rangeIn, valueIn } from './input.js';
 import { resolveOptions } from './options.js';
 import type { BatchOp, Bytes, CheckReport, OpenOptions, RangeOptions, Snapshot, StoreStats } from './types.js';
 
-const copy = (b: Buffer): Buffer => Buffer.from(b);
 const pair = (k: Buffer, v: Buffer): [Buffer, Buffer] => [Buffer.from(k), Buffer.from(v)];
 const keyOnly = (k: Buffer): Buffer => Buffer.from(k);
 
@@ -66,13 +65,16 @@ export class Store {
   /** The latest committed value of `key`, or undefined. */
   get(key: Bytes): Buffer | undefined {
     this.#checkOpen();
-    const v = this.#tree.get(keyView(key));
-    return v === undefined ? undefined : copy(v);
+    return this.#tree.get(keyView(key));
   }
 
   /** Set `key` to `value`; resolves once durable. */
   put(key: Bytes, value: Bytes): Promise<void> {
-    return this.#write((): Op => ({ t: 'put', key: keyIn(key), value: valueIn(value) })).then(() => undefined);
+    return new Promise<void>((resolve, reject) => {
+      this.#checkWritable();
+      const op: Op = { t: 'put', key: keyIn(key), value: valueIn(value) };
+      this.#tree.submit({ ops: [op], resolve: () => resolve(), reject });
+    });
   }
 
   /** Remove `key`; resolves true if a value was removed. */
@@ -188,8 +190,7 @@ export class Store {
     const snap: Snapshot = {
       get: (key) => {
         alive();
-        const v = tree.lookupIn(commit, keyView(key));
-        return v === undefined ? undefined : copy(v);
+        return tree.lookupIn(commit, keyView(key));
       },
       range: (opts) => {
         alive();

@@ -16,13 +16,13 @@
  * @internal
  */
 import type { NodeCache } from './cache.js';
+import { shortSeparator } from './compare.js';
 import {
   CHILD_POINTER_SIZE,
   DIRTY,
   Leaf,
   PAGE_HEADER_SIZE,
   Parent,
-  leafEntrySize,
   separatorSize,
   type Node,
 } from './node.js';
@@ -49,7 +49,7 @@ export class Balancer {
     let { pieces, seps } = this.balance(root);
     let level = root.leaf ? 0 : root.level;
     if (pieces.length === 0) {
-      pieces = [Leaf.unpacked([], [])];
+      pieces = [Leaf.empty()];
       seps = [];
       this.pagesDelta++;
     }
@@ -135,8 +135,10 @@ export class Balancer {
       const l = this.dirtyChild(p, i);
       const r = right.blockNo === DIRTY ? right : right.cloneDirty();
       if (l.leaf && r.leaf) {
-        l.keys!.push(...r.keys!);
-        l.vals!.push(...r.vals!);
+        for (let j = 0; j < r.count; j++) {
+          l.bufs!.push(r.bufAt(j));
+          (l.offs as number[]).push(r.offs[j]!);
+        }
         l.size += r.size - PAGE_HEADER_SIZE;
       } else if (!l.leaf && !r.leaf) {
         l.keys.push(sep, ...r.keys);
@@ -181,21 +183,23 @@ export class Balancer {
     let left = node.size - PAGE_HEADER_SIZE;
     let start = 0;
     if (node.leaf) {
-      const keys = node.keys!;
-      const vals = node.vals!;
-      while (start < keys.length) {
+      const bufs = node.bufs!;
+      const offs = node.offs as number[];
+      const n = bufs.length;
+      while (start < n) {
         const k = Math.ceil(left / room);
         const target = k <= 1 ? Infinity : left / k;
         let acc = 0;
         let end = start;
-        while (end < keys.length) {
-          const s = leafEntrySize(keys[end]!, vals[end]!);
+        while (end < n) {
+          const s = node.entrySize(end);
           if (end > start && acc + s > target) break;
           acc += s;
           end++;
         }
-        if (start > 0) seps.push(keys[start]!);
-        pieces.push(Leaf.unpacked(keys.slice(start, end), vals.slice(start, end)));
+        if (start > 0) seps.push(shortSeparator(node.keyAt(start - 1), node.keyAt(start)));
+        const piece = new Leaf(DIRTY, PAGE_HEADER_SIZE + acc, undefined, bufs.slice(start, end), offs.slice(start, end));
+        pieces.push(piece);
         left -= acc;
         start = end;
       }

@@ -4,6 +4,7 @@
  * @internal
  */
 import type { NodeCache } from './cache.js';
+import { compareBytes } from './compare.js';
 import type { Leaf, Node, Parent } from './node.js';
 
 /**
@@ -44,7 +45,8 @@ export function childIndex(p: Parent, key: Buffer): number {
   let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (key.compare(keys[mid]!) >= 0) lo = mid + 1;
+    const sep = keys[mid]!;
+    if (compareBytes(key, sep, 0, sep.length) >= 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -67,4 +69,11 @@ export function lookup(cache: NodeCache, root: Node, key: Buffer): Buffer | unde
   const leaf = findLeaf(cache, root, key);
   const i = leafFind(leaf, key);
   return i < 0 ? undefined : leaf.valueAt(i);
+}
+
+/** Look `key` up; the value as a new buffer of its own, or undefined. */
+export function lookupCopy(cache: NodeCache, root: Node, key: Buffer): Buffer | undefined {
+  const leaf = findLeaf(cache, root, key);
+  const i = leafFind(leaf, key);
+  return i < 0 ? undefined : leaf.valueCopy(i);
 }

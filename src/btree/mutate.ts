@@ -13,7 +13,7 @@
  */
 import type { NodeCache } from './cache.js';
 import { childAt, childIndex, leafSearch, lookup } from './find.js';
-import { DIRTY, leafEntrySize, type Leaf, type Node } from './node.js';
+import { DIRTY, entrySizeAt, makeEntry, type Leaf, type Node } from './node.js';
 
 export type Op =
   | { t: 'put'; key: Buffer; value: Buffer }
@@ -76,21 +76,23 @@ export class WorkingTree {
 
   put(key: Buffer, value: Buffer): void {
     const leaf = this.dirtyLeafFor(key);
-    const keys = leaf.keys!;
-    const vals = leaf.vals!;
+    const bufs = leaf.bufs!;
+    const offs = leaf.offs as number[];
+    const entry = makeEntry(key, value);
     const { found, index } = leafSearch(leaf, key);
     if (found) {
-      leaf.size += value.length - vals[index]!.length;
-      vals[index] = value;
+      leaf.size += entry.length - leaf.entrySize(index);
+      bufs[index] = entry;
+      offs[index] = 0;
     } else {
-      if (index === keys.length) {
-        keys.push(key);
-        vals.push(value);
+      if (index === bufs.length) {
+        bufs.push(entry);
+        offs.push(0);
       } else {
-        keys.splice(index, 0, key);
-        vals.splice(index, 0, value);
+        bufs.splice(index, 0, entry);
+        offs.splice(index, 0, 0);
       }
-      leaf.size += leafEntrySize(key, value);
+      leaf.size += entry.length;
       this.keysDelta++;
     }
   }
@@ -99,9 +101,9 @@ export class WorkingTree {
     if (this.get(key) === undefined) return false;
     const leaf = this.dirtyLeafFor(key);
     const { index } = leafSearch(leaf, key);
-    leaf.size -= leafEntrySize(leaf.keys![index]!, leaf.vals![index]!);
-    leaf.keys!.splice(index, 1);
-    leaf.vals!.splice(index, 1);
+    leaf.size -= entrySizeAt(leaf.bufs![index]!, leaf.offs[index]!);
+    leaf.bufs!.splice(index, 1);
+    (leaf.offs as number[]).splice(index, 1);
     this.keysDelta--;
     return true;
   }

@@ -13,6 +13,7 @@
  * @internal
  */
 import { BirchError } from '../errors.js';
+import { compareBytes } from './compare.js';
 
 export const DIRTY = -1;
 
@@ -29,85 +30,126 @@ export function separatorSize(key: Uint8Array): number {
   return 1 + key.length;
 }
 
+/**
+ * A leaf. Each entry is held as its serialized bytes (key length, key,
+ * value length, value) at an offset in some buffer: in a clean leaf, all in
+ * its page; in a dirty leaf, entries copied from the clean one still point
+ * into that page and only new or changed entries have buffers of their own.
+ * So dirtying a leaf copies two arrays of references, not its keys, and
+ * serializing it copies whole runs of untouched entries at once.
+ */
 export class Leaf {
   readonly leaf = true as const;
   blockNo: number;
   /** Serialized size of this node's page (header + entries, no root trailer). */
   size: number;
-  /** Packed form (clean leaves): the page and each entry's offset in it. */
+  /** The page holding every entry (clean leaves). */
   page: Buffer | undefined;
-  offs: Uint32Array | undefined;
-  /** Unpacked form (dirty leaves). */
-  keys: Buffer[] | undefined;
-  vals: Buffer[] | undefined;
+  /** Per-entry buffers (dirty leaves); undefined means all entries are in `page`. */
+  bufs: Buffer[] | undefined;
+  /** Offset of each entry in its buffer. */
+  offs: Uint32Array | number[];
 
-  constructor(blockNo: number, size: number) {
+  constructor(blockNo: number, size: number, page: Buffer | undefined, bufs: Buffer[] | undefined, offs: Uint32Array | number[]) {
     this.blockNo = blockNo;
     this.size = size;
-    this.page = undefined;
-    this.offs = undefined;
-    this.keys = undefined;
-    this.vals = undefined;
+    this.page = page;
+    this.bufs = bufs;
+    this.offs = offs;
   }
 
   static packed(blockNo: number, page: Buffer, offs: Uint32Array, size: number): Leaf {
-    const l = new Leaf(blockNo, size);
-    l.page = page;
-    l.offs = offs;
-    return l;
+    return new Leaf(blockNo, size, page, undefined, offs);
   }
 
-  static unpacked(keys: Buffer[], vals: Buffer[]): Leaf {
+  /** A dirty leaf from entry references (buffers and offsets). */
+  static dirty(bufs: Buffer[], offs: number[]): Leaf {
     let size = PAGE_HEADER_SIZE;
-    for (let i = 0; i < keys.length; i++) size += leafEntrySize(keys[i]!, vals[i]!);
-    const l = new Leaf(DIRTY, size);
-    l.keys = keys;
-    l.vals = vals;
-    return l;
+    for (let i = 0; i < bufs.length; i++) size += entrySizeAt(bufs[i]!, offs[i]!);
+    return new Leaf(DIRTY, size, undefined, bufs, offs);
+  }
+
+  static empty(): Leaf {
+    return new Leaf(DIRTY, PAGE_HEADER_SIZE, undefined, [], []);
   }
 
   get count(): number {
-    return this.keys !== undefined ? this.keys.length : this.offs!.length;
+    return this.offs.length;
   }
 
-  /** Key i as a view (packed) or the stored buffer (unpacked); do not modify. */
+  bufAt(i: number): Buffer {
+    return this.bufs === undefined ? this.page! : this.bufs[i]!;
+  }
+
+  /** Serialized size of entry i. */
+  entrySize(i: number): number {
+    return entrySizeAt(this.bufAt(i), this.offs[i]!);
+  }
+
+  /** Key i as a view; do not modify or keep past the node. */
   keyAt(i: number): Buffer {
-    if (this.keys !== undefined) return this.keys[i]!;
-    const page = this.page!;
-    const off = this.offs![i]!;
-    return page.subarray(off + 1, off + 1 + page[off]!);
+    const b = this.bufAt(i);
+    const off = this.offs[i]!;
+    return b.subarray(off + 1, off + 1 + b[off]!);
   }
 
+  /** Value i as a view; do not modify. */
   valueAt(i: number): Buffer {
-    if (this.vals !== undefined) return this.vals[i]!;
-    const page = this.page!;
-    const off = this.offs![i]!;
-    const vOff = off + 1 + page[off]!;
-    return page.subarray(vOff + 1, vOff + 1 + page[vOff]!);
+    const b = this.bufAt(i);
+    const vOff = this.offs[i]! + 1 + b[this.offs[i]!]!;
+    return b.subarray(vOff + 1, vOff + 1 + b[vOff]!);
+  }
+
+  /** Value i as a new buffer of its own. */
+  valueCopy(i: number): Buffer {
+    const b = this.bufAt(i);
+    const vOff = this.offs[i]! + 1 + b[this.offs[i]!]!;
+    const len = b[vOff]!;
+    const out = Buffer.allocUnsafe(len);
+    b.copy(out, 0, vOff + 1, vOff + 1 + len);
+    return out;
+  }
+
+  /** Whether value i equals `v`. */
+  valueEquals(i: number, v: Buffer): boolean {
+    const b = this.bufAt(i);
+    const vOff = this.offs[i]! + 1 + b[this.offs[i]!]!;
+    return b[vOff] === v.length && compareBytes(v, b, vOff + 1, vOff + 1 + v.length) === 0;
   }
 
   /** Compare `key` with key i: negative if key sorts first. */
   compareKey(key: Buffer, i: number): number {
-    if (this.keys !== undefined) return key.compare(this.keys[i]!);
-    const page = this.page!;
-    const off = this.offs![i]!;
-    return key.compare(page, off + 1, off + 1 + page[off]!);
+    const b = this.bufs === undefined ? this.page! : this.bufs[i]!;
+    const off = this.offs[i]!;
+    return compareBytes(key, b, off + 1, off + 1 + b[off]!);
   }
 
-  /** A dirty copy with its own entry arrays. */
+  /** A dirty copy: the same entry references, in arrays of its own. */
   cloneDirty(): Leaf {
-    const n = this.count;
-    const keys = new Array<Buffer>(n);
-    const vals = new Array<Buffer>(n);
+    const n = this.offs.length;
+    const bufs = new Array<Buffer>(n);
+    const offs = new Array<number>(n);
     for (let i = 0; i < n; i++) {
-      keys[i] = this.keyAt(i);
-      vals[i] = this.valueAt(i);
+      bufs[i] = this.bufAt(i);
+      offs[i] = this.offs[i]!;
     }
-    const l = new Leaf(DIRTY, this.size);
-    l.keys = keys;
-    l.vals = vals;
-    return l;
+    return new Leaf(DIRTY, this.size, undefined, bufs, offs);
   }
+}
+
+/** One entry serialized on its own: key length, key, value length, value. */
+export function makeEntry(key: Uint8Array, value: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(2 + key.length + value.length);
+  b[0] = key.length;
+  b.set(key, 1);
+  b[1 + key.length] = value.length;
+  b.set(value, 2 + key.length);
+  return b;
+}
+
+export function entrySizeAt(b: Uint8Array, off: number): number {
+  const k = b[off]!;
+  return 2 + k + b[off + 1 + k]!;
 }
 
 export class Parent {

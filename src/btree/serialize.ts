@@ -47,7 +47,7 @@
  */
 import { corrupt } from '../errors.js';
 import { readU64, writeU64 } from '../lbs/format.js';
-import { CHILD_POINTER_SIZE, Leaf, PAGE_HEADER_SIZE, Parent, type Node } from './node.js';
+import { CHILD_POINTER_SIZE, Leaf, PAGE_HEADER_SIZE, Parent, entrySizeAt, type Node } from './node.js';
 
 export const TYPE_LEAF = 1;
 export const TYPE_PARENT = 2;
@@ -76,14 +76,20 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined): Buff
   buf[5] = buf[6] = buf[7] = 0;
   let p = PAGE_HEADER_SIZE;
   if (node.leaf) {
+    // Copy runs of entries that lie back to back in one buffer in one go.
     const n = node.count;
-    for (let i = 0; i < n; i++) {
-      const k = node.keyAt(i);
-      const v = node.valueAt(i);
-      buf[p++] = k.length;
-      p += k.copy(buf, p);
-      buf[p++] = v.length;
-      p += v.copy(buf, p);
+    let i = 0;
+    while (i < n) {
+      const src = node.bufAt(i);
+      const start = node.offs[i]!;
+      let end = start + entrySizeAt(src, start);
+      let j = i + 1;
+      while (j < n && node.bufAt(j) === src && node.offs[j] === end) {
+        end += entrySizeAt(src, end);
+        j++;
+      }
+      p += src.copy(buf, p, start, end);
+      i = j;
     }
   } else {
     for (let i = 0; i < node.blocks.length; i++) {

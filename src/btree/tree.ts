@@ -21,7 +21,7 @@ import type { BlockStore } from '../lbs/index.js';
 import { Balancer } from './balance.js';
 import { NodeCache } from './cache.js';
 import { EMPTY_ROOT, writeCommit, type Commit } from './commit.js';
-import { lookup } from './find.js';
+import { lookupCopy } from './find.js';
 import { WorkingTree, type Op } from './mutate.js';
 import { Leaf } from './node.js';
 import { decodePage, MIN_NODE_CAPACITY, TRAILER_SIZE } from './serialize.js';
@@ -81,7 +81,7 @@ export class Tree {
   /** The last committed root: the last block of the log (its commit trailer). */
   private recover(): Commit {
     if (this.lbs.nextBlock === 0) {
-      const root = Leaf.unpacked([], []);
+      const root = Leaf.empty();
       root.blockNo = EMPTY_ROOT;
       return { root, seq: 0, keys: 0, pages: 1, height: 1, oldest: 0 };
     }
@@ -98,14 +98,14 @@ export class Tree {
     return this.current;
   }
 
-  /** Latest committed value of `key` (a view into an immutable page). */
+  /** Latest committed value of `key`, as a buffer of its own. */
   get(key: Buffer): Buffer | undefined {
-    return lookup(this.cache, this.current.root, key);
+    return lookupCopy(this.cache, this.current.root, key);
   }
 
   /** Value of `key` in an older commit (a snapshot's view). */
   lookupIn(commit: Commit, key: Buffer): Buffer | undefined {
-    return lookup(this.cache, commit.root, key);
+    return lookupCopy(this.cache, commit.root, key);
   }
 
   /** Give the block store back every segment no reader needs (advisory). */

@@ -36,6 +36,7 @@
  *
  * @internal
  */
+import * as zlib from 'node:zlib';
 import CRC32 from 'crc-32';
 
 export const META_FILE = 'birch.meta';
@@ -52,9 +53,16 @@ export const DEFAULT_BLOCK_SIZE = 4096;
 
 const TWO_32 = 0x1_0000_0000;
 
-export function crc32(buf: Uint8Array, start: number, end: number): number {
-  return CRC32.buf(buf.subarray(start, end), 0) >>> 0;
-}
+/**
+ * CRC-32 (IEEE 802.3, the zlib polynomial). Node's own zlib.crc32 (Node
+ * >= 20.15) computes the same function about twice as fast as the crc-32
+ * package, which remains the fallback on older Node 20 releases.
+ */
+const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+export const crc32: (buf: Uint8Array, start: number, end: number) => number =
+  zlibCrc32 !== undefined
+    ? (buf, start, end) => zlibCrc32(buf.subarray(start, end), 0) >>> 0
+    : (buf, start, end) => CRC32.buf(buf.subarray(start, end), 0) >>> 0;
 
 export function writeU64(buf: Buffer, offset: number, n: number): void {
   buf.writeUInt32LE(n % TWO_32, offset);
