@@ -123,13 +123,15 @@ export interface BlockHeader {
   length: number;
 }
 
-/** Fill slot `buf[at, at+blockSize)` (already zeroed) with a block and its header. */
-export function encodeBlock(buf: Buffer, at: number, h: BlockHeader, payload: Uint8Array): void {
+/** Fill slot `buf[at, at+blockSize)` with a block, its header and zero padding. */
+export function encodeBlock(buf: Buffer, at: number, blockSize: number, h: BlockHeader, payload: Uint8Array): void {
   writeU64(buf, at + 4, h.blockNo);
   writeU64(buf, at + 12, h.appendFirst);
   buf.writeUInt32LE(h.appendCount, at + 20);
   buf.writeUInt32LE(payload.length, at + 24);
+  buf.writeUInt32LE(0, at + 28);
   buf.set(payload, at + BLOCK_HEADER_SIZE);
+  buf.fill(0, at + BLOCK_HEADER_SIZE + payload.length, at + blockSize);
   buf.writeUInt32LE(crc32(buf, at + 4, at + BLOCK_HEADER_SIZE + payload.length), at);
 }
 

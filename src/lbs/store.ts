@@ -97,6 +97,7 @@ export class BlockStore {
   private failure: BirchError | undefined;
   private freeing: Promise<void> = Promise.resolve();
   private appends = 0;
+  private scratch = Buffer.alloc(0);
   private blocksAppended = 0;
 
   private constructor(
@@ -126,18 +127,32 @@ export class BlockStore {
     validateOptions(options, segmentSize);
     dir = path.resolve(dir);
 
-    const st = io.statSync(dir);
+    let st: { isDirectory: boolean } | undefined;
+    try {
+      st = io.statSync(dir);
+    } catch (err) {
+      throw ioError('stat', dir, err);
+    }
     if (st !== undefined && !st.isDirectory) {
       throw new BirchError('BIRCH_NOT_A_STORE', `${dir} is a file, not a store directory`, { file: dir });
     }
     if (st === undefined) {
       try {
+        // The new directories' entries in their parents must be durable too.
+        const created: string[] = [];
+        for (let d = dir; io.statSync(d) === undefined; d = path.dirname(d)) created.push(d);
         io.mkdirSync(dir);
+        if (sync) for (const d of created.reverse()) io.fsyncDirSync(path.dirname(d));
       } catch (err) {
         throw ioError('creating the directory', dir, err);
       }
     }
-    const names = io.readdirSync(dir);
+    let names: string[];
+    try {
+      names = io.readdirSync(dir);
+    } catch (err) {
+      throw ioError('listing', dir, err);
+    }
     const hasMeta = names.includes(META_FILE);
     if (!hasMeta) {
       // A new store may only be made in an empty directory (or one left by a
@@ -153,6 +168,7 @@ export class BlockStore {
     }
 
     const lock = DirLock.acquire(dir);
+    let lastFd: number | undefined;
     try {
       const blockSize = hasMeta ? readMeta(io, dir, options.blockSize) : createMeta(io, dir, options.blockSize, sync);
       const segments = names
@@ -167,22 +183,32 @@ export class BlockStore {
           const s = segments[i]!;
           s.blocks = segments[i + 1]!.first - s.first;
         }
-        last.fd = openFile(io, path.join(dir, segmentName(last.first)), 'r+');
+        last.fd = lastFd = openFile(io, path.join(dir, segmentName(last.first)), 'r+');
         const file = path.join(dir, segmentName(last.first));
-        const tail = recoverTail(io, last.fd, file, last.first, blockSize);
-        if (tail.truncated) {
-          try {
-            io.ftruncateSync(last.fd, tail.blocks * blockSize);
-            if (sync) io.fsyncSync(last.fd);
-          } catch (err) {
-            throw ioError('truncating a torn append', file, err);
+        let tail: ReturnType<typeof recoverTail>;
+        try {
+          tail = recoverTail(io, last.fd, file, last.first, blockSize);
+        } catch (err) {
+          throw err instanceof BirchError ? err : ioError('recovering', file, err);
+        }
+        try {
+          if (tail.truncated) io.ftruncateSync(last.fd, tail.blocks * blockSize);
+          // After a process crash the tail recovery accepted (and the segment
+          // files' directory entries) may still be only in the page cache:
+          // make them durable before anything is served or appended on top.
+          if (sync) {
+            io.fsyncSync(last.fd);
+            io.fsyncDirSync(dir);
           }
+        } catch (err) {
+          throw ioError(tail.truncated ? 'truncating a torn append' : 'syncing the last segment', file, err);
         }
         last.blocks = tail.blocks;
         next = last.first + tail.blocks;
       }
       return new BlockStore(dir, blockSize, { segmentSize, sync, io }, lock, segments, next);
     } catch (err) {
+      if (lastFd !== undefined) io.closeSync(lastFd);
       lock.release();
       throw err;
     }
@@ -237,12 +263,15 @@ export class BlockStore {
     const n = pages.length;
     const bs = this.blockSize;
     let file = this.dir;
+    let seg = this.segments[this.segments.length - 1];
     try {
-      const buf = Buffer.alloc(n * bs);
+      // One append is in flight at a time, so one scratch buffer serves them
+      // all; encodeBlock zeroes each slot's padding itself.
+      if (this.scratch.length < n * bs) this.scratch = Buffer.allocUnsafe(Math.max(n * bs, 2 * this.scratch.length));
+      const buf = this.scratch.subarray(0, n * bs);
       for (let i = 0; i < n; i++) {
-        encodeBlock(buf, i * bs, { blockNo: first + i, appendFirst: first, appendCount: n, length: pages[i]!.length }, pages[i]!);
+        encodeBlock(buf, i * bs, bs, { blockNo: first + i, appendFirst: first, appendCount: n, length: pages[i]!.length }, pages[i]!);
       }
-      let seg = this.segments[this.segments.length - 1];
       let created = false;
       if (seg === undefined || (seg.blocks > 0 && seg.blocks + n > this.segmentBlocks)) {
         file = path.join(this.dir, segmentName(first));
@@ -265,6 +294,13 @@ export class BlockStore {
       return first;
     } catch (err) {
       this.failure = ioError('append', file, err);
+      // Best effort: cut what this append may have written, so that a reopen
+      // does not find (and adopt) an append that was reported as failed.
+      try {
+        if (seg?.fd !== undefined) this.io.ftruncateSync(seg.fd, seg.blocks * bs);
+      } catch {
+        // the store is failed anyway; recovery copes with whatever is left
+      }
       throw this.failure;
     }
   }
@@ -451,7 +487,10 @@ function createMeta(io: FileIO, dir: string, wanted: number | undefined, sync: b
       io.closeSync(fd);
     }
     io.renameSync(tmp, path.join(dir, META_FILE));
-    if (sync) io.fsyncDirSync(dir);
+    if (sync) {
+      io.fsyncDirSync(dir);
+      io.fsyncDirSync(path.dirname(dir)); // the directory may be new (or left by a crashed creation)
+    }
   } catch (err) {
     throw ioError('creating the store', dir, err);
   }
