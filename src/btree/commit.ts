@@ -7,8 +7,9 @@
  *    number and the oldest leaf block below it; the root page carries the
  *    commit trailer;
  * 3. ONE block-store append of all the pages, which is ONE fdatasync;
- * 4. only then do the new pages become the committed tree: they are decoded
- *    back into clean nodes (exactly what is on disk) and cached.
+ * 4. only then do the new pages become the committed tree: each written leaf
+ *    becomes a clean leaf over its own page (the exact bytes on disk), each
+ *    written parent a clean parent, and all are cached.
  *
  * A crash before step 3 completes leaves the previous root as the last
  * complete append, so recovery finds the previous commit.
@@ -17,8 +18,8 @@
  */
 import type { BlockStore } from '../lbs/index.js';
 import type { NodeCache } from './cache.js';
-import { DIRTY, type Node } from './node.js';
-import { decodePage, encodePage, type CommitTrailer } from './serialize.js';
+import { DIRTY, Leaf, type Node } from './node.js';
+import { encodePage, type CommitTrailer } from './serialize.js';
 
 /** The committed state: the root every reader starts from. */
 export interface Commit {
@@ -46,6 +47,7 @@ export async function writeCommit(
   const base = lbs.nextBlock;
   const nodes: Node[] = [];
   const pages: Buffer[] = [];
+  const offsets: (Uint32Array | undefined)[] = [];
   const oldestOf = (n: Node): number => {
     if (n.leaf) return n.blockNo;
     let m = Infinity;
@@ -65,7 +67,9 @@ export async function writeCommit(
     }
     n.blockNo = base + nodes.length;
     nodes.push(n);
-    pages.push(encodePage(n, trailer === undefined ? undefined : { ...trailer, oldest: oldestOf(n) }));
+    const offs = n.leaf ? new Uint32Array(n.count) : undefined;
+    offsets.push(offs);
+    pages.push(encodePage(n, trailer === undefined ? undefined : { ...trailer, oldest: oldestOf(n) }, offs));
   };
   if (root.blockNo !== DIRTY) throw new Error('commit root must be dirty');
   const height = root.leaf ? 1 : root.level + 1;
@@ -81,11 +85,16 @@ export async function writeCommit(
   await lbs.append(pages);
 
   // Step 4: the new pages become the committed tree.
-  let newRoot: Node | undefined;
-  for (let i = 0; i < pages.length; i++) {
-    const decoded = decodePage(pages[i]!, base + i);
-    cache.insert(decoded.node);
-    newRoot = decoded.node;
+  let clean: Node | undefined;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    if (n.leaf) {
+      clean = Leaf.packed(n.blockNo, pages[i]!.subarray(0, n.size), offsets[i]!, n.size);
+    } else {
+      n.kids = undefined;
+      clean = n;
+    }
+    cache.insert(clean);
   }
-  return { root: newRoot!, ...next, oldest: oldestOf(newRoot!) };
+  return { root: clean!, ...next, oldest: oldestOf(clean!) };
 }

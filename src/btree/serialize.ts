@@ -65,8 +65,12 @@ export interface CommitTrailer {
   height: number;
 }
 
-/** Serialize `node` (its children's block numbers already assigned), with a trailer if root. */
-export function encodePage(node: Node, trailer: CommitTrailer | undefined): Buffer {
+/**
+ * Serialize `node` (its children's block numbers already assigned), with a
+ * trailer if root. For a leaf, `offsOut` (length node.count) receives each
+ * entry's offset in the page, so the page can serve as the clean leaf as is.
+ */
+export function encodePage(node: Node, trailer: CommitTrailer | undefined, offsOut?: Uint32Array): Buffer {
   const total = node.size + (trailer === undefined ? 0 : TRAILER_SIZE);
   const buf = Buffer.allocUnsafe(total);
   buf[0] = node.leaf ? TYPE_LEAF : TYPE_PARENT;
@@ -82,13 +86,17 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined): Buff
     while (i < n) {
       const src = node.bufAt(i);
       const start = node.offs[i]!;
+      if (offsOut !== undefined) offsOut[i] = p;
       let end = start + entrySizeAt(src, start);
       let j = i + 1;
       while (j < n && node.bufAt(j) === src && node.offs[j] === end) {
+        if (offsOut !== undefined) offsOut[j] = p + (end - start);
         end += entrySizeAt(src, end);
         j++;
       }
-      p += src.copy(buf, p, start, end);
+      if (start === 0 && end === src.length) buf.set(src, p); // an entry of its own: no subarray
+      else src.copy(buf, p, start, end);
+      p += end - start;
       i = j;
     }
   } else {

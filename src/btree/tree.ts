@@ -38,8 +38,8 @@ export interface Request {
   reject(err: unknown): void;
 }
 
-/** Called at the start of each batch, before the requests apply. */
-export type BatchHook = (work: WorkingTree, committed: Commit) => void;
+/** Called at the start of each batch, before its `ops` operations apply. */
+export type BatchHook = (work: WorkingTree, committed: Commit, ops: number) => void;
 
 export interface CommitInfo {
   requests: number;
@@ -163,7 +163,11 @@ export class Tree {
     let rewritten: number[] = [];
     try {
       const work = new WorkingTree(this.cache, prev.root);
-      this.onBatch?.(work, prev);
+      if (this.onBatch !== undefined) {
+        let ops = 0;
+        for (const req of batch) ops += req.ops.length;
+        this.onBatch(work, prev, ops);
+      }
       for (const req of batch) {
         const r = new Array<boolean>(req.ops.length);
         for (let i = 0; i < req.ops.length; i++) r[i] = work.apply(req.ops[i]!);

@@ -3,12 +3,23 @@
  *
  * Once a second the cleaning debt grows with the garbage on disk (debt.ts).
  * While it is positive, each batch the tree builds starts by dirtying the
- * oldest leaves (found through the oldest-leaf pointers), so the commit that
+ * oldest leaves (found through the oldest-leaf pointers) that lie more than
+ * half a tree behind the head of the log (younger ones would be cleaned again
+ * soon for nothing: this is what keeps a bulk load from being cleaned while
+ * it is written), so the commit that
  * carries the users' writes also rewrites them at the head of the log; after
  * every commit the tree frees the segments below the oldest block any reader
  * still needs. When the store is idle the cleaner commits on its own. Work is
- * done in slices of at most `sliceLeaves` leaves per commit, so neither the
- * event loop nor user writes wait on a large clean.
+ * done in slices of at most max(`sliceLeaves`, the batch's own operations)
+ * leaves per commit, so neither the event loop nor user writes wait on a
+ * large clean, yet cleaning keeps pace with heavy writing.
+ *
+ * Cleaning only acts while garbage is more than a third of the pages on disk
+ * (disk use above 1.5x the live pages). Below that, rewriting the oldest
+ * leaves mostly rewrites live pages to free a few dead ones: a bulk load in
+ * key order, whose only garbage is the parents it rewrites, is not cleaned at
+ * all. The debt still accrues meanwhile, so cleaning resumes at once when the
+ * threshold is crossed.
  *
  * The cleaner keeps no state on disk: after reopen the debt starts at zero
  * and grows again from the garbage it finds.
@@ -21,7 +32,7 @@ import { CleaningDebt } from './debt.js';
 export interface CleanerOptions {
   /** Storage-to-I/O cost ratio (see debt.ts); 0 turns cleaning off. */
   cleaning: number;
-  /** Most leaves dirtied per commit. Defaults to 128. */
+  /** Most leaves dirtied per commit. Defaults to 256. */
   sliceLeaves?: number;
   /** Milliseconds between ticks. Defaults to 1000. */
   intervalMs?: number;
@@ -56,21 +67,32 @@ export class Cleaner {
   constructor(tree: Tree, opts: CleanerOptions) {
     this.tree = tree;
     this.debt = new CleaningDebt(opts.cleaning);
-    this.slice = opts.sliceLeaves ?? 128;
+    this.slice = opts.sliceLeaves ?? 256;
     this.intervalMs = opts.intervalMs ?? 1000;
     this.now = opts.now ?? (() => performance.now());
-    tree.onBatch = (work, committed) => {
-      const want = this.reclaimBelow > 0 ? this.slice : Math.min(this.slice, Math.ceil(this.debt.debt));
+    tree.onBatch = (work, committed, ops) => {
+      const slice = Math.max(this.slice, ops);
+      const want = this.reclaimBelow > 0 ? slice : this.worthCleaning() ? Math.min(slice, Math.ceil(this.debt.debt)) : 0;
       if (want <= 0) return;
-      const below = this.reclaimBelow > 0 ? this.reclaimBelow : Infinity;
+      const below =
+        this.reclaimBelow > 0 ? this.reclaimBelow : tree.lbs.nextBlock - Math.floor(committed.pages / 2);
       const keys = collectOldestLeaves(tree.cache, committed, want, below);
       for (const k of keys) work.touch(k);
       this.pagesCleaned += keys.length;
     };
     tree.onCommit = (info) => {
+      if (this.debt.rate <= 0) return;
       const l = tree.lbs;
-      this.debt.credit(info.rewritten, l.firstBlock, l.nextBlock - info.pagesWritten, tree.committed.pages);
+      const next = l.nextBlock - info.pagesWritten; // the log's head before this commit
+      this.debt.credit(info.rewritten, next - l.firstBlock, next, tree.committed.pages);
     };
+  }
+
+  /** Whether garbage exceeds a third of the disk (and cleaning is on). */
+  worthCleaning(): boolean {
+    const l = this.tree.lbs;
+    const onDisk = l.nextBlock - l.firstBlock;
+    return this.debt.rate > 0 && 3 * (onDisk - this.tree.committed.pages) > onDisk;
   }
 
   /** Start the once-a-second clock (no-op when cleaning is off). */
@@ -87,13 +109,13 @@ export class Cleaner {
     const l = this.tree.lbs;
     if (l.closed) return;
     this.debt.tick(this.now(), l.nextBlock - l.firstBlock, c.pages);
-    if (this.debt.debt >= 1 && !this.tree.busy && this.idleRun === undefined) {
+    if (this.debt.debt >= 1 && this.worthCleaning() && !this.tree.busy && this.idleRun === undefined) {
       this.idleRun = this.cleanWhileIdle().finally(() => (this.idleRun = undefined));
     }
   }
 
   private async cleanWhileIdle(): Promise<void> {
-    while (!this.stopping && this.debt.debt >= 1 && !this.tree.busy && !this.tree.lbs.failed) {
+    while (!this.stopping && this.debt.debt >= 1 && this.worthCleaning() && !this.tree.busy && !this.tree.lbs.failed) {
       const before = this.pagesCleaned;
       try {
         await this.tree.flush();

@@ -16,11 +16,12 @@
  *
  * Rewriting a page pays the debt by the page's *relative age*,
  *
- *   age = (nextBlock - blockNo) / (nextBlock - firstBlock)   (0 ... 1)
+ *   age = (nextBlock - blockNo) / pagesOnDisk                (0 ... 1)
  *
- * the fraction of the log that lies above it: rewriting the oldest page lets
- * the whole log behind it go, a page written a moment ago frees nothing. Both
- * the cleaner's own rewrites and those of ordinary writes count. The debt is
+ * the fraction of the log that lies above it: rewriting the oldest page
+ * counts as one whole clean, a page written a moment ago as almost nothing
+ * (recently written pages are somewhat more likely to be written again).
+ * Both the cleaner's own rewrites and those of ordinary writes count. The debt is
  * kept within -pagesLive ... +pagesLive, so neither a long idle spell nor a
  * burst of writes piles up unbounded credit or work.
  *
@@ -42,8 +43,8 @@ export class CleaningDebt {
   }
 
   /** Pages at `blocks` were rewritten: pay by their relative ages. */
-  credit(blocks: readonly number[], firstBlock: number, nextBlock: number, pagesLive: number): number {
-    const span = nextBlock - firstBlock;
+  credit(blocks: readonly number[], pagesOnDisk: number, nextBlock: number, pagesLive: number): number {
+    const span = pagesOnDisk;
     if (span <= 0 || blocks.length === 0) return 0;
     let paid = 0;
     for (const b of blocks) paid += Math.min(1, Math.max(0, (nextBlock - b) / span));
