@@ -5,7 +5,7 @@
  * @internal
  */
 import { BirchError } from '../errors.js';
-import type { Bound } from '../btree/index.js';
+import { makeEntry, type Bound, type Op } from '../btree/index.js';
 import type { BatchOp, Bytes, RangeOptions } from './types.js';
 
 export const MAX_KEY = 255;
@@ -48,16 +48,27 @@ export function valueIn(x: unknown, what = 'value'): Buffer {
   return b;
 }
 
-export type BatchOpIn = { t: 'put'; key: Buffer; value: Buffer } | { t: 'del'; key: Buffer };
+/**
+ * A pair to store, as the one serialized entry the leaf will hold (key
+ * length, key, value length, value): checked, and copied exactly once.
+ */
+export function entryIn(key: unknown, value: unknown): Buffer {
+  const k = keyView(key);
+  const v = bytes(value, 'value', false);
+  if (v.length > MAX_VALUE) {
+    throw new BirchError('BIRCH_VALUE_TOO_LARGE', `value of ${v.length} bytes exceeds ${MAX_VALUE}`);
+  }
+  return makeEntry(k, v);
+}
 
-export function batchIn(ops: unknown): BatchOpIn[] {
+export function batchIn(ops: unknown): Op[] {
   if (!Array.isArray(ops)) throw new BirchError('BIRCH_BAD_ARGUMENT', `batch needs an array of operations, got ${describe(ops)}`);
-  return ops.map((op: unknown, i): BatchOpIn => {
+  return ops.map((op: unknown, i): Op => {
     if (typeof op !== 'object' || op === null) {
       throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} must be an object, got ${describe(op)}`);
     }
     const o = op as Partial<BatchOp> & { type?: unknown };
-    if (o.type === 'put') return { t: 'put', key: keyIn(o.key), value: valueIn((o as { value?: unknown }).value) };
+    if (o.type === 'put') return { t: 'put', entry: entryIn(o.key, (o as { value?: unknown }).value) };
     if (o.type === 'del') return { t: 'del', key: keyIn(o.key) };
     throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} has type ${String(o.type)}; expected 'put' or 'del'`);
   });

@@ -14,7 +14,7 @@ import { BirchError } from '../errors.js';
 import { checkTree, RangeIterator, Tree, type Commit, type Op } from '../btree/index.js';
 import { Cleaner, type CleanerStats } from '../cleaner/index.js';
 import { BlockStore } from '../lbs/index.js';
-import { batchIn, keyIn, keyView, rangeIn, valueIn } from './input.js';
+import { batchIn, entryIn, keyIn, keyView, rangeIn, valueIn } from './input.js';
 import { resolveOptions } from './options.js';
 import type { BatchOp, Bytes, CheckReport, OpenOptions, RangeOptions, Snapshot, StoreStats } from './types.js';
 
@@ -44,8 +44,50 @@ export function open(path: string, options?: OpenOptions): Store {
 
 export type StoreStatsAll = StoreStats & CleanerStats;
 
+/** What a snapshot's iterators hold of their snapshot. */
+interface SnapshotState {
+  /** Throws BIRCH_CLOSED once the snapshot is released or the store closed. */
+  alive: () => void;
+  /** Release functions of the snapshot's unfinished iterators. */
+  iterators: Set<() => void>;
+  /** The snapshot itself: kept reachable while any of its iterators is. */
+  snapshot: Snapshot | undefined;
+}
+
 /** Releases the pins of snapshots and iterators that were dropped unreleased. */
 const leaks = new FinalizationRegistry<() => void>((release) => release());
+
+/**
+ * Pin `commit` for a reader; `release` (idempotent) unpins it, after
+ * releasing `children` (a snapshot's iterators) and leaving `siblings`.
+ *
+ * Made here, in a scope of its own, on purpose: `leaks` holds `release`
+ * strongly, so nothing `release` closes over may reach the iterator or
+ * snapshot registered with it, or that reader could never be collected (V8
+ * closures made in one function share one context, so a release function
+ * made beside the reader's own closures would keep the reader alive).
+ */
+function pinCommit(
+  tree: Tree,
+  commit: Commit,
+  siblings: Set<() => void> | undefined,
+  children: Set<() => void> | undefined,
+): { release: () => void; released: () => boolean; token: object } {
+  tree.pin(commit);
+  let done = false;
+  const token = {};
+  const release = (): void => {
+    if (done) return;
+    done = true;
+    leaks.unregister(token);
+    siblings?.delete(release);
+    if (children !== undefined) for (const r of [...children]) r();
+    tree.unpin(commit);
+    tree.releaseSpace();
+  };
+  siblings?.add(release);
+  return { release, released: () => done, token };
+}
 
 export class Store {
   readonly #lbs: BlockStore;
@@ -72,7 +114,7 @@ export class Store {
   put(key: Bytes, value: Bytes): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#checkWritable();
-      const op: Op = { t: 'put', key: keyIn(key), value: valueIn(value) };
+      const op: Op = { t: 'put', entry: entryIn(key, value) };
       this.#tree.submit({ ops: [op], resolve: () => resolve(), reject });
     });
   }
@@ -84,18 +126,18 @@ export class Store {
 
   /** Set `key` only if absent (kivaloo ADD); resolves whether it was set. */
   add(key: Bytes, value: Bytes): Promise<boolean> {
-    return this.#write((): Op => ({ t: 'add', key: keyIn(key), value: valueIn(value) }));
+    return this.#write((): Op => ({ t: 'add', entry: entryIn(key, value) }));
   }
 
   /** Set `key` only if present (kivaloo MODIFY); resolves whether it was set. */
   modify(key: Bytes, value: Bytes): Promise<boolean> {
-    return this.#write((): Op => ({ t: 'modify', key: keyIn(key), value: valueIn(value) }));
+    return this.#write((): Op => ({ t: 'modify', entry: entryIn(key, value) }));
   }
 
   /** Set `key` to `value` only if its current value equals `expected` (kivaloo CAS). */
   cas(key: Bytes, expected: Bytes, value: Bytes): Promise<boolean> {
     return this.#write(
-      (): Op => ({ t: 'cas', key: keyIn(key), expected: valueIn(expected, 'expected value'), value: valueIn(value) }),
+      (): Op => ({ t: 'cas', entry: entryIn(key, value), expected: valueIn(expected, 'expected value') }),
     );
   }
 
@@ -138,30 +180,29 @@ export class Store {
     commit: Commit,
     opts: RangeOptions | undefined,
     make: (k: Buffer, v: Buffer) => T,
-    alive: (() => void) | undefined,
+    owner: SnapshotState | undefined,
   ): IterableIterator<T> {
     const r = rangeIn(opts);
     const tree = this.#tree;
-    tree.pin(commit);
-    let released = false;
-    const token = {};
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      leaks.unregister(token);
-      tree.unpin(commit);
-      tree.releaseSpace();
-    };
-    const it = new RangeIterator(tree.cache, commit.root, r.lo, r.hi, r.reverse, r.limit, make, release);
-    if (!released) leaks.register(it, release, token);
-    if (alive === undefined) return it;
+    const pin = pinCommit(tree, commit, owner?.iterators, undefined);
+    let it: RangeIterator<T>;
+    try {
+      it = new RangeIterator(tree.cache, commit.root, r.lo, r.hi, r.reverse, r.limit, make, pin.release);
+    } catch (err) {
+      pin.release();
+      throw err;
+    }
+    if (!pin.released()) leaks.register(it, pin.release, pin.token);
+    if (owner === undefined) return it;
     // A snapshot's iterator refuses to go on once the snapshot is released.
+    // It refers to the snapshot (through `owner`), so a snapshot dropped
+    // while one of its iterators is still in use is not finalized under it.
     return {
       [Symbol.iterator]() {
         return this;
       },
       next: () => {
-        alive();
+        owner.alive();
         return it.next();
       },
       return: () => it.return(),
@@ -173,20 +214,15 @@ export class Store {
     this.#checkOpen();
     const commit = this.#tree.committed;
     const tree = this.#tree;
-    tree.pin(commit);
-    let released = false;
-    const token = {};
+    // Unfinished iterators of this snapshot: they cannot go on once it is
+    // released, so release() gives their pins back too.
+    const iterators = new Set<() => void>();
+    const pin = pinCommit(tree, commit, undefined, iterators);
     const alive = (): void => {
-      if (released) throw new BirchError('BIRCH_CLOSED', 'snapshot was released');
+      if (pin.released()) throw new BirchError('BIRCH_CLOSED', 'snapshot was released');
       this.#checkOpen();
     };
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      leaks.unregister(token);
-      tree.unpin(commit);
-      tree.releaseSpace();
-    };
+    const owner: SnapshotState = { alive, iterators, snapshot: undefined };
     const snap: Snapshot = {
       get: (key) => {
         alive();
@@ -194,15 +230,16 @@ export class Store {
       },
       range: (opts) => {
         alive();
-        return this.#iterate(commit, opts, pair, alive);
+        return this.#iterate(commit, opts, pair, owner);
       },
       keys: (opts) => {
         alive();
-        return this.#iterate(commit, opts, keyOnly, alive);
+        return this.#iterate(commit, opts, keyOnly, owner);
       },
-      release,
+      release: pin.release,
     };
-    leaks.register(snap, release, token);
+    owner.snapshot = snap;
+    leaks.register(snap, pin.release, pin.token);
     return snap;
   }
 

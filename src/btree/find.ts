@@ -11,12 +11,12 @@ import type { Leaf, Node, Parent } from './node.js';
  * Binary search of `key` in a leaf: the index of the key if present (found),
  * else the index it would be inserted at.
  */
-export function leafSearch(leaf: Leaf, key: Buffer): { found: boolean; index: number } {
+export function leafSearch(leaf: Leaf, kb: Uint8Array, ks: number, ke: number): { found: boolean; index: number } {
   let lo = 0;
   let hi = leaf.count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const c = leaf.compareKey(key, mid);
+    const c = leaf.compareKey(kb, ks, ke, mid);
     if (c === 0) return { found: true, index: mid };
     if (c > 0) lo = mid + 1;
     else hi = mid;
@@ -25,12 +25,12 @@ export function leafSearch(leaf: Leaf, key: Buffer): { found: boolean; index: nu
 }
 
 /** Index of `key` in a leaf, or -1. The read path's variant: no allocation. */
-export function leafFind(leaf: Leaf, key: Buffer): number {
+export function leafFind(leaf: Leaf, kb: Uint8Array, ks: number, ke: number): number {
   let lo = 0;
   let hi = leaf.count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const c = leaf.compareKey(key, mid);
+    const c = leaf.compareKey(kb, ks, ke, mid);
     if (c === 0) return mid;
     if (c > 0) lo = mid + 1;
     else hi = mid;
@@ -38,15 +38,15 @@ export function leafFind(leaf: Leaf, key: Buffer): number {
   return -1;
 }
 
-/** Which child of `p` covers `key`: the number of separators <= key. */
-export function childIndex(p: Parent, key: Buffer): number {
+/** Which child of `p` covers the key `kb[ks, ke)`: the number of separators <= key. */
+export function childIndex(p: Parent, kb: Uint8Array, ks: number, ke: number): number {
   const keys = p.keys;
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const sep = keys[mid]!;
-    if (compareBytes(key, sep, 0, sep.length) >= 0) lo = mid + 1;
+    if (compareBytes(kb, ks, ke, sep, 0, sep.length) >= 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -57,23 +57,23 @@ export function childAt(cache: NodeCache, p: Parent, i: number): Node {
   return p.kids?.[i] ?? cache.get(p.blocks[i]!);
 }
 
-/** The leaf whose key range covers `key`, without changing anything. */
-export function findLeaf(cache: NodeCache, root: Node, key: Buffer): Leaf {
+/** The leaf whose key range covers the key `kb[ks, ke)`, without changing anything. */
+export function findLeaf(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number): Leaf {
   let n = root;
-  while (!n.leaf) n = childAt(cache, n, childIndex(n, key));
+  while (!n.leaf) n = childAt(cache, n, childIndex(n, kb, ks, ke));
   return n;
 }
 
 /** Look `key` up in the tree under `root`; the value's bytes (a view), or undefined. */
-export function lookup(cache: NodeCache, root: Node, key: Buffer): Buffer | undefined {
-  const leaf = findLeaf(cache, root, key);
-  const i = leafFind(leaf, key);
+export function lookup(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number): Buffer | undefined {
+  const leaf = findLeaf(cache, root, kb, ks, ke);
+  const i = leafFind(leaf, kb, ks, ke);
   return i < 0 ? undefined : leaf.valueAt(i);
 }
 
 /** Look `key` up; the value as a new buffer of its own, or undefined. */
 export function lookupCopy(cache: NodeCache, root: Node, key: Buffer): Buffer | undefined {
-  const leaf = findLeaf(cache, root, key);
-  const i = leafFind(leaf, key);
+  const leaf = findLeaf(cache, root, key, 0, key.length);
+  const i = leafFind(leaf, key, 0, key.length);
   return i < 0 ? undefined : leaf.valueCopy(i);
 }

@@ -5,4 +5,5 @@ export { RangeIterator, type Bound } from './range.js';
 export { checkTree, type CheckResult } from './check.js';
 export { EMPTY_ROOT, type Commit } from './commit.js';
 export { lookup } from './find.js';
+export { makeEntry } from './node.js';
 export { collectOldestLeaves } from './cleaning.js';

@@ -13,14 +13,18 @@
  */
 import type { NodeCache } from './cache.js';
 import { childAt, childIndex, leafSearch, lookup } from './find.js';
-import { DIRTY, entrySizeAt, makeEntry, type Leaf, type Node } from './node.js';
+import { DIRTY, entrySizeAt, type Leaf, type Node } from './node.js';
 
+/**
+ * An operation. Keys and values to store travel as one serialized entry
+ * (key length, key, value length, value: see node.ts makeEntry), made when
+ * the request is issued: that single copy protects the store from later
+ * changes to the caller's buffers, and the leaf stores it as is.
+ */
 export type Op =
-  | { t: 'put'; key: Buffer; value: Buffer }
+  | { t: 'put' | 'add' | 'modify'; entry: Buffer }
+  | { t: 'cas'; entry: Buffer; expected: Buffer }
   | { t: 'del'; key: Buffer }
-  | { t: 'add'; key: Buffer; value: Buffer }
-  | { t: 'modify'; key: Buffer; value: Buffer }
-  | { t: 'cas'; key: Buffer; expected: Buffer; value: Buffer }
   | { t: 'cad'; key: Buffer; expected: Buffer };
 
 export class WorkingTree {
@@ -39,47 +43,48 @@ export class WorkingTree {
     this.root = committedRoot;
   }
 
-  /** The current value of `key` in this batch's view (a view; do not keep). */
-  get(key: Buffer): Buffer | undefined {
-    return lookup(this.cache, this.root, key);
+  /** The current value of the key `kb[ks, ke)` in this batch's view (a view; do not keep). */
+  get(kb: Uint8Array, ks: number, ke: number): Buffer | undefined {
+    return lookup(this.cache, this.root, kb, ks, ke);
   }
 
   /** Apply one operation; returns whether it took effect (put: always). */
   apply(op: Op): boolean {
     switch (op.t) {
       case 'put':
-        this.put(op.key, op.value);
+        this.put(op.entry);
         return true;
       case 'del':
-        return this.del(op.key);
+        return this.del(op.key, 0, op.key.length);
       case 'add':
-        if (this.get(op.key) !== undefined) return false;
-        this.put(op.key, op.value);
+        if (this.get(op.entry, 1, 1 + op.entry[0]!) !== undefined) return false;
+        this.put(op.entry);
         return true;
       case 'modify':
-        if (this.get(op.key) === undefined) return false;
-        this.put(op.key, op.value);
+        if (this.get(op.entry, 1, 1 + op.entry[0]!) === undefined) return false;
+        this.put(op.entry);
         return true;
       case 'cas': {
-        const cur = this.get(op.key);
+        const cur = this.get(op.entry, 1, 1 + op.entry[0]!);
         if (cur === undefined || !cur.equals(op.expected)) return false;
-        this.put(op.key, op.value);
+        this.put(op.entry);
         return true;
       }
       case 'cad': {
-        const cur = this.get(op.key);
+        const cur = this.get(op.key, 0, op.key.length);
         if (cur === undefined || !cur.equals(op.expected)) return false;
-        return this.del(op.key);
+        return this.del(op.key, 0, op.key.length);
       }
     }
   }
 
-  put(key: Buffer, value: Buffer): void {
-    const leaf = this.dirtyLeafFor(key);
+  /** Store a serialized entry, replacing the pair with the same key. */
+  put(entry: Buffer): void {
+    const ke = 1 + entry[0]!;
+    const leaf = this.dirtyLeafFor(entry, 1, ke);
     const bufs = leaf.bufs!;
     const offs = leaf.offs as number[];
-    const entry = makeEntry(key, value);
-    const { found, index } = leafSearch(leaf, key);
+    const { found, index } = leafSearch(leaf, entry, 1, ke);
     if (found) {
       leaf.size += entry.length - leaf.entrySize(index);
       bufs[index] = entry;
@@ -97,10 +102,10 @@ export class WorkingTree {
     }
   }
 
-  del(key: Buffer): boolean {
-    if (this.get(key) === undefined) return false;
-    const leaf = this.dirtyLeafFor(key);
-    const { index } = leafSearch(leaf, key);
+  del(kb: Uint8Array, ks: number, ke: number): boolean {
+    if (this.get(kb, ks, ke) === undefined) return false;
+    const leaf = this.dirtyLeafFor(kb, ks, ke);
+    const { index } = leafSearch(leaf, kb, ks, ke);
     leaf.size -= entrySizeAt(leaf.bufs![index]!, leaf.offs[index]!);
     leaf.bufs!.splice(index, 1);
     (leaf.offs as number[]).splice(index, 1);
@@ -110,11 +115,11 @@ export class WorkingTree {
 
   /** Dirty the leaf covering `key` (the cleaner uses this to rewrite old leaves). */
   touch(key: Buffer): void {
-    this.dirtyLeafFor(key);
+    this.dirtyLeafFor(key, 0, key.length);
   }
 
-  /** The dirty leaf covering `key`, copying it and its ancestors as needed. */
-  private dirtyLeafFor(key: Buffer): Leaf {
+  /** The dirty leaf covering the key `kb[ks, ke)`, copying it and its ancestors as needed. */
+  private dirtyLeafFor(kb: Uint8Array, ks: number, ke: number): Leaf {
     if (this.root.blockNo !== DIRTY) {
       if (this.root.leaf && this.root.blockNo >= 0) this.rewritten.push(this.root.blockNo);
       this.root = this.root.cloneDirty();
@@ -122,7 +127,7 @@ export class WorkingTree {
     }
     let n = this.root;
     while (!n.leaf) {
-      const i = childIndex(n, key);
+      const i = childIndex(n, kb, ks, ke);
       let c = n.kids![i];
       if (c === undefined) {
         const clean = childAt(this.cache, n, i);

@@ -114,14 +114,14 @@ export class Leaf {
   valueEquals(i: number, v: Buffer): boolean {
     const b = this.bufAt(i);
     const vOff = this.offs[i]! + 1 + b[this.offs[i]!]!;
-    return b[vOff] === v.length && compareBytes(v, b, vOff + 1, vOff + 1 + v.length) === 0;
+    return b[vOff] === v.length && compareBytes(v, 0, v.length, b, vOff + 1, vOff + 1 + v.length) === 0;
   }
 
-  /** Compare `key` with key i: negative if key sorts first. */
-  compareKey(key: Buffer, i: number): number {
+  /** Compare the key `kb[ks, ke)` with key i: negative if it sorts first. */
+  compareKey(kb: Uint8Array, ks: number, ke: number, i: number): number {
     const b = this.bufs === undefined ? this.page! : this.bufs[i]!;
     const off = this.offs[i]!;
-    return compareBytes(key, b, off + 1, off + 1 + b[off]!);
+    return compareBytes(kb, ks, ke, b, off + 1, off + 1 + b[off]!);
   }
 
   /** A dirty copy: the same entry references, in arrays of its own. */

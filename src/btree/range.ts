@@ -93,7 +93,8 @@ export class RangeIterator<T> implements IterableIterator<T> {
   /** Walk down from `node` to the leaf holding `bound` (or the edge), setting pos. */
   private descend(node: Node, bound: Bound | undefined): void {
     while (!node.leaf) {
-      const idx = bound !== undefined ? childIndex(node, bound.key) : this.reverse ? node.count - 1 : 0;
+      const idx =
+        bound !== undefined ? childIndex(node, bound.key, 0, bound.key.length) : this.reverse ? node.count - 1 : 0;
       this.stack.push({ node, idx });
       node = childAt(this.cache, node, idx);
     }
@@ -102,7 +103,7 @@ export class RangeIterator<T> implements IterableIterator<T> {
       this.pos = this.reverse ? node.count - 1 : 0;
       return;
     }
-    const { found, index } = leafSearch(node, bound.key);
+    const { found, index } = leafSearch(node, bound.key, 0, bound.key.length);
     if (this.reverse) this.pos = found && bound.inclusive ? index : index - 1;
     else this.pos = found && !bound.inclusive ? index + 1 : index;
   }

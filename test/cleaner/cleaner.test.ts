@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BlockStore } from '../../src/lbs/index.js';
-import { Tree, checkTree, type Op } from '../../src/btree/index.js';
+import { Tree, checkTree, makeEntry, type Op } from '../../src/btree/index.js';
 import { Cleaner } from '../../src/cleaner/index.js';
 import { open } from '../../src/index.js';
 
@@ -50,7 +50,7 @@ function expectChecked(r: Rig): void {
 
 async function load(tree: Tree, n: number, gen: number): Promise<void> {
   const ps: Promise<boolean[]>[] = [];
-  for (let i = 0; i < n; i++) ps.push(submit(tree, [{ t: 'put', key: key(i), value: val(i, gen) }]));
+  for (let i = 0; i < n; i++) ps.push(submit(tree, [{ t: 'put', entry: makeEntry(key(i), val(i, gen)) }]));
   await Promise.all(ps);
 }
 
@@ -60,7 +60,7 @@ async function overwriteRandom(tree: Tree, n: number, count: number, gen: number
   for (let j = 0; j < count; j++) {
     s = (s * 1103515245 + 12345) & 0x7fffffff;
     const i = s % n;
-    ps.push(submit(tree, [{ t: 'put', key: key(i), value: val(i, gen) }]));
+    ps.push(submit(tree, [{ t: 'put', entry: makeEntry(key(i), val(i, gen)) }]));
     if (ps.length >= 512) await Promise.all(ps.splice(0));
   }
   await Promise.all(ps);
@@ -101,7 +101,7 @@ describe('cleaner', () => {
     r.cleaner.tick();
     for (let chunk = 0; chunk < 20; chunk++) {
       const ps: Promise<boolean[]>[] = [];
-      for (let i = chunk * 2000; i < (chunk + 1) * 2000; i++) ps.push(submit(r.tree, [{ t: 'put', key: key(i), value: val(i, 0) }]));
+      for (let i = chunk * 2000; i < (chunk + 1) * 2000; i++) ps.push(submit(r.tree, [{ t: 'put', entry: makeEntry(key(i), val(i, 0)) }]));
       await Promise.all(ps);
       r.clock.now += 1000;
       r.cleaner.tick();
