@@ -3,7 +3,10 @@
  *
  * Eviction is least-recently-used, kept with an intrusive doubly linked list
  * (a hit moves its entry to the front with a few pointer writes and no
- * allocation; eviction takes from the back). Dirty nodes are never in the cache;
+ * allocation; eviction takes from the back). A hit on an entry that is
+ * already among the most recent quarter of the cache does not move it: the
+ * order among those cannot matter for eviction, and the hottest nodes (the
+ * top of the tree, hit on every lookup) stop paying for the list at all. Dirty nodes are never in the cache;
  * nodes held by a snapshot or an iterator stay alive for them after eviction
  * (they are immutable), they just stop being found here.
  *
@@ -25,6 +28,8 @@ export function nodeCost(node: Node): number {
 interface Entry {
   node: Node;
   cost: number;
+  /** Value of the cache's clock when the entry last moved to the front. */
+  stamp: number;
   prev: Entry | undefined;
   next: Entry | undefined;
 }
@@ -35,6 +40,8 @@ export class NodeCache {
   private head: Entry | undefined;
   private tail: Entry | undefined;
   private bytes = 0;
+  /** Counts moves to the front: entry i moved since stamp s is i - s moves back. */
+  private clock = 0;
   hits = 0;
   misses = 0;
 
@@ -48,7 +55,7 @@ export class NodeCache {
     const e = this.map.get(blockNo);
     if (e !== undefined) {
       this.hits++;
-      if (e !== this.head) {
+      if (this.clock - e.stamp > this.map.size >> 2) {
         this.unlink(e);
         this.pushFront(e);
       }
@@ -64,7 +71,7 @@ export class NodeCache {
   insert(node: Node): void {
     const old = this.map.get(node.blockNo);
     if (old !== undefined) this.remove(node.blockNo, old);
-    const e: Entry = { node, cost: nodeCost(node), prev: undefined, next: undefined };
+    const e: Entry = { node, cost: nodeCost(node), stamp: 0, prev: undefined, next: undefined };
     this.map.set(node.blockNo, e);
     this.pushFront(e);
     this.bytes += e.cost;
@@ -90,6 +97,7 @@ export class NodeCache {
   }
 
   private pushFront(e: Entry): void {
+    e.stamp = ++this.clock;
     e.next = this.head;
     if (this.head !== undefined) this.head.prev = e;
     this.head = e;
