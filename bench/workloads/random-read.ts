@@ -1,0 +1,26 @@
+/**
+ * random-read: a store of N pairs; GET uniformly random keys (every key
+ * read exists). Figure: reads/s.
+ */
+import { drive } from '../driver.js';
+import { checkRead, type Workload } from './workload.js';
+
+export const randomRead: Workload = {
+  name: 'random-read',
+  summary: 'GET uniformly random keys',
+  store: 'loaded',
+  async run(ctx) {
+    const { engine, data, settings, random } = ctx;
+    const r = await drive(
+      () => {
+        const key = data.key(random(data.n));
+        const v = engine.get(key);
+        if (v instanceof Promise) return v.then((x) => checkRead(x, key));
+        checkRead(v, key);
+        return undefined;
+      },
+      { ...settings, onTick: ctx.progress('random-read', 'reads') },
+    );
+    return { ...r, unit: 'reads/s', figure: 'rate' };
+  },
+};
