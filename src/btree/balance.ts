@@ -37,9 +37,14 @@ export class Balancer {
   private pagesDelta = 0;
   private readonly mergeLimit: number;
 
+  /**
+   * @param superseded receives the block numbers of clean nodes the
+   *   rebalance replaces (merged away, or copied to be changed).
+   */
   constructor(
     private readonly cache: NodeCache,
     private readonly cap: number,
+    private readonly superseded: number[],
   ) {
     this.mergeLimit = Math.floor((2 * cap) / 3);
   }
@@ -133,6 +138,7 @@ export class Balancer {
         continue;
       }
       const l = this.dirtyChild(p, i);
+      if (right.blockNo !== DIRTY) this.superseded.push(right.blockNo);
       const r = right.blockNo === DIRTY ? right : right.cloneDirty();
       if (l.leaf && r.leaf) {
         for (let j = 0; j < r.count; j++) {
@@ -163,6 +169,7 @@ export class Balancer {
   private dirtyChild(p: Parent, i: number): Node {
     let c = p.kids![i];
     if (c === undefined) {
+      this.superseded.push(p.blocks[i]!);
       c = this.cache.get(p.blocks[i]!).cloneDirty();
       p.kids![i] = c;
       p.blocks[i] = DIRTY;

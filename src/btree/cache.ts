@@ -82,6 +82,12 @@ export class NodeCache {
     }
   }
 
+  /** Forget the node at `blockNo`, if cached (it was replaced by a commit). */
+  drop(blockNo: number): void {
+    const e = this.map.get(blockNo);
+    if (e !== undefined) this.remove(blockNo, e);
+  }
+
   private remove(blockNo: number, e: Entry): void {
     this.map.delete(blockNo);
     this.unlink(e);

@@ -35,6 +35,8 @@ export class WorkingTree {
   dirtied = 0;
   /** Block numbers of the clean leaves this batch copies (and so rewrites). */
   readonly rewritten: number[] = [];
+  /** Block numbers of every clean node this batch replaces (leaves and parents). */
+  readonly superseded: number[] = [];
 
   constructor(
     private readonly cache: NodeCache,
@@ -121,7 +123,10 @@ export class WorkingTree {
   /** The dirty leaf covering the key `kb[ks, ke)`, copying it and its ancestors as needed. */
   private dirtyLeafFor(kb: Uint8Array, ks: number, ke: number): Leaf {
     if (this.root.blockNo !== DIRTY) {
-      if (this.root.leaf && this.root.blockNo >= 0) this.rewritten.push(this.root.blockNo);
+      if (this.root.blockNo >= 0) {
+        this.superseded.push(this.root.blockNo);
+        if (this.root.leaf) this.rewritten.push(this.root.blockNo);
+      }
       this.root = this.root.cloneDirty();
       this.dirtied++;
     }
@@ -131,6 +136,7 @@ export class WorkingTree {
       let c = n.kids![i];
       if (c === undefined) {
         const clean = childAt(this.cache, n, i);
+        this.superseded.push(clean.blockNo);
         if (clean.leaf) this.rewritten.push(clean.blockNo);
         c = clean.cloneDirty();
         n.kids![i] = c;

@@ -72,7 +72,9 @@ export interface CommitTrailer {
  */
 export function encodePage(node: Node, trailer: CommitTrailer | undefined, offsOut?: Uint32Array): Buffer {
   const total = node.size + (trailer === undefined ? 0 : TRAILER_SIZE);
-  const buf = Buffer.allocUnsafe(total);
+  // Not from the shared pool: the page outlives this call in the cache, and a
+  // pooled slice would keep a whole pool slab alive with it.
+  const buf = Buffer.allocUnsafeSlow(total);
   buf[0] = node.leaf ? TYPE_LEAF : TYPE_PARENT;
   buf[1] = trailer === undefined ? 0 : FLAG_ROOT;
   buf.writeUInt16LE(node.count, 2);

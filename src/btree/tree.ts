@@ -174,11 +174,14 @@ export class Tree {
         results.push(r);
       }
       if (work.dirtied > 0) {
-        const { root, pagesDelta } = new Balancer(this.cache, this.nodeCapacity).run(work.root);
+        const { root, pagesDelta } = new Balancer(this.cache, this.nodeCapacity, work.superseded).run(work.root);
         const before = this.lbs.nextBlock;
         const next = await writeCommit(this.lbs, this.cache, prev, root, work.keysDelta, pagesDelta);
         pagesWritten = this.lbs.nextBlock - before;
         rewritten = work.rewritten;
+        // The replaced versions stay on disk for readers of older commits
+        // (who read them back on demand); the cache keeps the live tree.
+        for (const b of work.superseded) this.cache.drop(b);
         this.current = next;
         this.commits++;
       }
