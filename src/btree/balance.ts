@@ -3,8 +3,9 @@
  *
  * 1. split pass: every dirty node whose page would not fit in `cap` bytes is
  *    cut into the fewest pieces of near-equal size that each fit;
- * 2. merge pass: two adjacent siblings, at least one of them dirty, are merged
- *    if the merged page would be at most 2/3 of `cap`, and empty nodes are
+ * 2. merge pass: two adjacent siblings, at least one of them dirty (or made
+ *    adjacent by this batch removing the node between them), are merged if
+ *    the merged page would be at most 2/3 of `cap`, and empty nodes are
  *    removed; so any two adjacent siblings, merged, exceed 2/3 of a page;
  * 3. the root: grown by a new parent while it has more than one piece, and
  *    shrunk while it is a parent with a single child.
@@ -36,6 +37,8 @@ export interface BalanceResult {
 export class Balancer {
   private pagesDelta = 0;
   private readonly mergeLimit: number;
+  /** Clean children that became adjacent when a node between them was removed. */
+  private readonly recheck = new Set<number>();
 
   /**
    * @param superseded receives the block numbers of clean nodes the
@@ -108,6 +111,10 @@ export class Balancer {
       // Drop child i and one separator next to it: its neighbour takes its range.
       const sepIndex = i > 0 ? i - 1 : 0;
       if (p.keys.length > 0) p.keys.splice(sepIndex, 1);
+      // Its neighbours are now adjacent: the merge pass must look at them
+      // even if both are clean.
+      if (i > 0 && p.blocks[i - 1] !== DIRTY) this.recheck.add(p.blocks[i - 1]!);
+      if (i + 1 < p.blocks.length && p.blocks[i + 1] !== DIRTY) this.recheck.add(p.blocks[i + 1]!);
     } else {
       p.keys.splice(i, 0, ...seps);
     }
@@ -123,7 +130,7 @@ export class Balancer {
     while (i + 1 < p.count) {
       const a = p.kids![i];
       const b = p.kids![i + 1];
-      if (a === undefined && b === undefined) {
+      if (a === undefined && b === undefined && !this.recheck.has(p.blocks[i]!) && !this.recheck.has(p.blocks[i + 1]!)) {
         i++;
         continue;
       }
