@@ -37,7 +37,7 @@ export function open(path: string, options?: OpenOptions): Store {
     const tree = new Tree(lbs, { cacheSize: o.cacheSize });
     return new Store(lbs, tree, o.cleaning);
   } catch (err) {
-    void lbs.close();
+    lbs.closeSync(); // synchronously: a retried open() must not find the lock still held
     throw err;
   }
 }

@@ -90,6 +90,16 @@ export class Tree {
     if (trailer === undefined) {
       throw new BirchError('BIRCH_CORRUPT', `last block ${blockNo} is not a root page`);
     }
+    // Every block of a commit is at or above its oldest leaf, and segments are
+    // only freed below the oldest leaf of a durable commit: a last commit that
+    // reaches below the first block on disk means recovery cut away a damaged
+    // append that HAD been acknowledged (its predecessor's pages are gone).
+    if (trailer.oldest < this.lbs.firstBlock) {
+      throw new BirchError(
+        'BIRCH_CORRUPT',
+        `the last commit (block ${blockNo}) needs block ${trailer.oldest}, below the first block on disk ${this.lbs.firstBlock}: the end of the log is damaged`,
+      );
+    }
     this.cache.insert(node);
     return { root: node, ...trailer };
   }

@@ -167,10 +167,19 @@ export class BlockStore {
       }
     }
 
+    // An existing meta file is checked before the lock is taken (taking it
+    // creates birch.lock), so that a directory whose birch.meta is not ours is
+    // left exactly as it was. The meta file is written once, by rename, so
+    // reading it unlocked is safe.
+    // (The block size is compared under the lock: a store in use is BIRCH_LOCKED.)
+    const existingBlockSize = hasMeta ? readMeta(io, dir) : undefined;
     const lock = DirLock.acquire(dir);
     let lastFd: number | undefined;
     try {
-      const blockSize = hasMeta ? readMeta(io, dir, options.blockSize) : createMeta(io, dir, options.blockSize, sync);
+      const blockSize =
+        existingBlockSize !== undefined
+          ? checkBlockSize(dir, existingBlockSize, options.blockSize)
+          : createMeta(io, dir, options.blockSize, sync);
       const segments = names
         .map((n) => parseSegmentName(n))
         .filter((n): n is number => n !== undefined)
@@ -398,6 +407,21 @@ export class BlockStore {
     this.lock = undefined;
   }
 
+  /**
+   * Close every file and release the lock NOW. Only for a store on which no
+   * append or free() was ever started (the layer above uses it when its own
+   * part of open() fails, so that the lock is gone by the time open() throws).
+   */
+  closeSync(): void {
+    if (this.lock === undefined) return;
+    for (const seg of this.segments) {
+      if (seg.fd !== undefined) this.io.closeSync(seg.fd);
+      seg.fd = undefined;
+    }
+    this.lock.release();
+    this.lock = undefined;
+  }
+
   get closed(): boolean {
     return this.lock === undefined;
   }
@@ -444,7 +468,8 @@ function openFile(io: FileIO, file: string, flags: string): number {
   }
 }
 
-function readMeta(io: FileIO, dir: string, wanted: number | undefined): number {
+/** The block size recorded in the meta file (NOT_A_STORE if it is not birch's, CORRUPT if damaged). */
+function readMeta(io: FileIO, dir: string): number {
   const file = path.join(dir, META_FILE);
   const fd = openFile(io, file, 'r');
   const buf = Buffer.alloc(META_SIZE + 1);
@@ -463,14 +488,17 @@ function readMeta(io: FileIO, dir: string, wanted: number | undefined): number {
     }
     throw corrupt(meta.message, file, 0);
   }
-  if (wanted !== undefined && wanted !== meta.blockSize) {
-    throw new BirchError(
-      'BIRCH_BLOCK_SIZE',
-      `store ${dir} was created with block size ${meta.blockSize}, not ${wanted}`,
-      { file },
-    );
-  }
   return meta.blockSize;
+}
+
+/** The store's block size, if it is the one `wanted` (when given). */
+function checkBlockSize(dir: string, blockSize: number, wanted: number | undefined): number {
+  if (wanted !== undefined && wanted !== blockSize) {
+    throw new BirchError('BIRCH_BLOCK_SIZE', `store ${dir} was created with block size ${blockSize}, not ${wanted}`, {
+      file: path.join(dir, META_FILE),
+    });
+  }
+  return blockSize;
 }
 
 /** Write the meta file atomically: temp file, fsync, rename, fsync the directory. */
