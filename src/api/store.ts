@@ -115,7 +115,7 @@ export class Store {
     return new Promise<void>((resolve, reject) => {
       this.#checkWritable();
       const op: Op = { t: 'put', entry: entryIn(key, value) };
-      this.#tree.submit({ ops: [op], resolve: () => resolve(), reject });
+      this.#tree.submit({ op, resolve: resolve as () => void, reject });
     });
   }
 
@@ -152,7 +152,7 @@ export class Store {
       this.#checkWritable();
       const parsed = batchIn(ops);
       if (parsed.length === 0) return resolve();
-      this.#tree.submit({ ops: parsed, resolve: () => resolve(), reject });
+      this.#tree.submit({ op: parsed, resolve: resolve as () => void, reject });
     });
   }
 
@@ -160,7 +160,7 @@ export class Store {
     return new Promise<boolean>((resolve, reject) => {
       this.#checkWritable();
       const op = make();
-      this.#tree.submit({ ops: [op], resolve: (r) => resolve(r[0]!), reject });
+      this.#tree.submit({ op, resolve: resolve as (r?: boolean) => void, reject });
     });
   }
 

@@ -31,10 +31,16 @@ export interface TreeOptions {
   cacheSize: number;
 }
 
-/** A modifying request: its operations apply atomically, in order. */
+/**
+ * A modifying request: one operation, or a user batch of them (applied
+ * atomically, in order). One object per request, and the caller's own
+ * promise functions, because a busy store makes millions of these.
+ */
 export interface Request {
-  ops: Op[];
-  resolve(results: boolean[]): void;
+  op: Op | Op[];
+  /** Settled with the operation's result (delete, add, modify, cas, cad) or
+   * with undefined (put, a batch). */
+  resolve(result?: boolean): void;
   reject(err: unknown): void;
 }
 
@@ -137,7 +143,7 @@ export class Tree {
 
   /** Run a commit now even with no requests queued (the cleaner's idle commit). */
   flush(): Promise<void> {
-    return new Promise((resolve, reject) => this.submit({ ops: [], resolve: () => resolve(), reject }));
+    return new Promise((resolve, reject) => this.submit({ op: [], resolve: () => resolve(), reject }));
   }
 
   /** Resolves when no commit is running and none is queued. */
@@ -168,20 +174,20 @@ export class Tree {
     const batch = this.queue;
     this.queue = [];
     const prev = this.current;
-    const results: boolean[][] = [];
+    const results = new Uint8Array(batch.length);
     let pagesWritten = 0;
     let rewritten: number[] = [];
     try {
       const work = new WorkingTree(this.cache, prev.root);
       if (this.onBatch !== undefined) {
         let ops = 0;
-        for (const req of batch) ops += req.ops.length;
+        for (const req of batch) ops += Array.isArray(req.op) ? req.op.length : 1;
         this.onBatch(work, prev, ops);
       }
-      for (const req of batch) {
-        const r = new Array<boolean>(req.ops.length);
-        for (let i = 0; i < req.ops.length; i++) r[i] = work.apply(req.ops[i]!);
-        results.push(r);
+      for (let i = 0; i < batch.length; i++) {
+        const op = batch[i]!.op;
+        if (Array.isArray(op)) for (const o of op) work.apply(o);
+        else results[i] = work.apply(op) ? 1 : 0;
       }
       if (work.dirtied > 0) {
         const { root, pagesDelta } = new Balancer(this.cache, this.nodeCapacity, work.superseded).run(work.root);
@@ -200,7 +206,11 @@ export class Tree {
       return;
     }
     this.requests += batch.length;
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+    for (let i = 0; i < batch.length; i++) {
+      const req = batch[i]!;
+      if (Array.isArray(req.op) || req.op.t === 'put') req.resolve();
+      else req.resolve(results[i] === 1);
+    }
     if (pagesWritten > 0) this.releaseSpace();
     this.onCommit?.({ requests: batch.length, pagesWritten, rewritten });
   }

@@ -21,8 +21,8 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function submit(tree: Tree, ops: Op[]): Promise<boolean[]> {
-  return new Promise((resolve, reject) => tree.submit({ ops, resolve, reject }));
+function submit(tree: Tree, ops: Op[]): Promise<void> {
+  return new Promise((resolve, reject) => tree.submit({ op: ops, resolve: () => resolve(), reject }));
 }
 
 const key = (i: number): Buffer => Buffer.from(`key-${String(i).padStart(7, '0')}`);
@@ -49,14 +49,14 @@ function expectChecked(r: Rig): void {
 }
 
 async function load(tree: Tree, n: number, gen: number): Promise<void> {
-  const ps: Promise<boolean[]>[] = [];
+  const ps: Promise<void>[] = [];
   for (let i = 0; i < n; i++) ps.push(submit(tree, [{ t: 'put', entry: makeEntry(key(i), val(i, gen)) }]));
   await Promise.all(ps);
 }
 
 async function overwriteRandom(tree: Tree, n: number, count: number, gen: number, seed: number): Promise<void> {
   let s = seed;
-  const ps: Promise<boolean[]>[] = [];
+  const ps: Promise<void>[] = [];
   for (let j = 0; j < count; j++) {
     s = (s * 1103515245 + 12345) & 0x7fffffff;
     const i = s % n;
@@ -100,7 +100,7 @@ describe('cleaner', () => {
     const r = rig(tmp(), 1);
     r.cleaner.tick();
     for (let chunk = 0; chunk < 20; chunk++) {
-      const ps: Promise<boolean[]>[] = [];
+      const ps: Promise<void>[] = [];
       for (let i = chunk * 2000; i < (chunk + 1) * 2000; i++) ps.push(submit(r.tree, [{ t: 'put', entry: makeEntry(key(i), val(i, 0)) }]));
       await Promise.all(ps);
       r.clock.now += 1000;
