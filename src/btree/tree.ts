@@ -157,6 +157,11 @@ export class Tree {
     return this.running !== undefined || this.queue.length > 0;
   }
 
+  /** Requests waiting for the next commit. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   private schedule(): void {
     if (this.scheduled || this.running !== undefined) return;
     this.scheduled = true;

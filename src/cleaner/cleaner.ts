@@ -115,7 +115,10 @@ export class Cleaner {
   }
 
   private async cleanWhileIdle(): Promise<void> {
-    while (!this.stopping && this.debt.debt >= 1 && this.worthCleaning() && !this.tree.busy && !this.tree.lbs.failed) {
+    // Our own flush's commit may still be winding down when it resolves, so
+    // the test is for user requests waiting; when there are some, cleaning
+    // rides their commits instead.
+    while (!this.stopping && this.debt.debt >= 1 && this.worthCleaning() && this.tree.queued === 0 && !this.tree.lbs.failed) {
       const before = this.pagesCleaned;
       try {
         await this.tree.flush();
