@@ -247,7 +247,7 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
       break;
     }
     const ackedSet = new Set(run.acked);
-    const mustHave = run.acked.length === 0 ? 0 : Math.max(...run.acked) + 1;
+    const mustHave = run.acked.reduce((m, i) => Math.max(m, i + 1), 0);
     // A child never has more than `window` requests unacknowledged.
     const reqs = RequestStream.take(seed, Math.max(mustHave, run.acked.length) + window, o.shape);
     const touched = new Map<string, Buffer>();
@@ -309,7 +309,20 @@ export async function tortureChild(
   dir: string,
   o: { seed: number; inFlight: number; shape: WorkloadShape; blockSize: number; segmentSize: number; cleaning: number; reclaimEvery: number; requests: number },
 ): Promise<void> {
-  const say = (s: string): void => void fs.writeSync(1, s); // synchronous: said before the next instruction
+  // Synchronous, so that a line is out before the next instruction runs (a
+  // SIGKILL can come at any moment). If stdout was made non-blocking and the
+  // pipe is full, wait for the parent to read.
+  const say = (s: string): void => {
+    const b = Buffer.from(s, 'latin1');
+    for (let off = 0; off < b.length; ) {
+      try {
+        off += fs.writeSync(1, b, off, b.length - off);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      }
+    }
+  };
   const db = open(dir, { blockSize: o.blockSize, segmentSize: o.segmentSize, cleaning: o.cleaning });
   say('ready\n');
   const stream = new RequestStream(o.seed, o.shape);
@@ -389,7 +402,7 @@ export function register(program: Command, partial: Partial<CliIO> = {}): Comman
     .option('--keys <n>', 'size of the key space', int(1), d.shape.keys)
     .option('--block-size <bytes>', 'block size of a new store', int(2048), d.blockSize)
     .option('--segment-size <bytes>', 'segment size (small: more segment files, more frees)', int(1), d.segmentSize)
-    .option('--kill-ms <min,max>', 'the kill comes this many ms after the child is ready', (v: string) => {
+    .option('--kill-ms <min,max>', 'the kill comes this many ms after the child is ready (default 20,400)', (v: string) => {
       const m = /^(\d+),(\d+)$/.exec(v);
       if (m === null || Number(m[1]) > Number(m[2])) throw new InvalidArgumentError('must be min,max in ms');
       return [Number(m[1]), Number(m[2])] as [number, number];
@@ -427,7 +440,14 @@ export function register(program: Command, partial: Partial<CliIO> = {}): Comman
           killMs: opts.killMs ?? d.killMs,
           ...(opts.verbose === true && { log: (l: string) => void io.err.write(l + '\n') }),
         };
-        const r = await runTorture(o);
+        let r: TortureResult;
+        try {
+          r = await runTorture(o);
+        } catch (err) {
+          io.err.write(`birch torture: ${err instanceof BirchError ? `${err.code}: ${err.message}` : String(err)}\n`);
+          io.exit(2);
+          return;
+        }
         io.out.write(formatTorture(r, dir));
         const bad = r.failures.length > 0 || r.losses > 0 || r.phantoms > 0;
         if (temp && !bad) fs.rmSync(path.dirname(dir), { recursive: true, force: true });

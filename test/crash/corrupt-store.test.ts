@@ -54,7 +54,7 @@ interface Slot {
 const slots: Slot[] = [];
 let tailFile: string;
 
-const figures = { truncRolledBack: 0, lastAppendDetected: 0, flips: 0, detected: 0, harmless: 0, rolledBack: 0, truncations: 0, liveFlips: 0, liveDetected: 0 };
+const figures = { liveBits: 0, lastBits: 0, truncRolledBack: 0, lastAppendDetected: 0, flips: 0, detected: 0, harmless: 0, rolledBack: 0, truncations: 0, liveFlips: 0, liveDetected: 0 };
 
 beforeAll(async () => {
   root = tmpDir('birch-corrupt-');
@@ -127,7 +127,8 @@ afterAll(() => {
   console.log(
     `[corrupt-store] ${figures.flips} bit flips: ${figures.detected} detected (BIRCH_CORRUPT), ${figures.rolledBack} rolled back ` +
       `(damage in the last append: recovered as a torn write), ${figures.harmless} harmless (padding or dead pages: data correct); ` +
-      `${figures.liveFlips} of them in live pages' checksummed bytes outside the last append, all ${figures.liveDetected} detected; ` +
+      `${figures.liveFlips} of them drawn (with replacement) from the ${figures.liveBits} checksummed bits of live pages outside the last append, all ${figures.liveDetected} detected; ` +
+      `${figures.lastBits} such bits in the last append; ` +
       `${figures.lastAppendDetected} in the last append detected at open (the commit before it lost its pages to free()); ` +
       `${figures.truncations} truncations (${figures.truncRolledBack} of the tail file opened at an earlier commit, whole); 0 wrong data`,
   );
@@ -275,6 +276,8 @@ describe('bit flips', () => {
       n >= from.length * 8
         ? from.flatMap((p) => [0, 1, 2, 3, 4, 5, 6, 7].map((b) => [p, b] as const))
         : Array.from({ length: n }, () => [rng.pick(from), rng.int(8)] as const);
+    figures.liveBits = positions.length * 8;
+    figures.lastBits = lastPositions.length * 8;
     const chosen = [...sample(positions, SAMPLE), ...sample(lastPositions, SOAK ? 5000 : 150)];
     for (const [[s, o], bit] of chosen) {
       const out = await flipTrial(s.file, s.offset + o, bit);
