@@ -398,19 +398,13 @@ export class BlockStore {
     if (this.lock === undefined) return;
     await this.inflight?.catch(() => undefined);
     await this.freeing;
-    if (this.lock === undefined) return;
-    for (const seg of this.segments) {
-      if (seg.fd !== undefined) this.io.closeSync(seg.fd);
-      seg.fd = undefined;
-    }
-    this.lock.release();
-    this.lock = undefined;
+    this.closeSync();
   }
 
   /**
-   * Close every file and release the lock NOW. Only for a store on which no
-   * append or free() was ever started (the layer above uses it when its own
-   * part of open() fails, so that the lock is gone by the time open() throws).
+   * Close every file and release the lock NOW. Only when no append or free()
+   * is running: close() calls it once they are done, and the layer above when
+   * its own part of open() fails (so the lock is gone when open() throws).
    */
   closeSync(): void {
     if (this.lock === undefined) return;

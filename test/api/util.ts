@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { BirchError, open, type BirchErrorCode, type OpenOptions, type RangeOptions, type Store } from '../../src/index.js';
+import { Rng } from '../helpers/rng.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];
@@ -155,14 +156,8 @@ export function dirState(dir: string): Record<string, string> {
 /** Wait one turn of the event loop. */
 export const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** A deterministic PRNG (mulberry32). */
+/** A deterministic PRNG as a function returning floats in [0, 1). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }

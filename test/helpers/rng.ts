@@ -2,31 +2,16 @@
  * A tiny seeded PRNG (mulberry32) for tests: every random choice a test makes
  * comes from one of these, so a failure can print its seed and be replayed.
  */
-export class Rng {
-  private state: number;
+import { Prng } from '../../src/cli/model.js';
+
+export class Rng extends Prng {
   readonly seed: number;
 
+  /** Seeds are scrambled first (mulberry32's first outputs for small
+   * consecutive seeds are alike); see Prng in src/cli/model.ts. */
   constructor(seed: number) {
+    super(seed);
     this.seed = seed >>> 0;
-    // mulberry32's first outputs for small consecutive seeds are alike (seeds
-    // 1..6 all start above 0.5): scramble the seed first (murmur3's fmix32).
-    let h = this.seed ^ 0x9e3779b9;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    this.state = (h ^ (h >>> 16)) >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
   }
 
   /** An integer in [lo, hi] (both inclusive). */
@@ -41,12 +26,6 @@ export class Rng {
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('Rng.pick of an empty list');
     return items[this.int(items.length)]!;
-  }
-
-  bytes(n: number): Buffer {
-    const b = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i++) b[i] = this.int(256);
-    return b;
   }
 
   /** Fisher-Yates, in place. */
