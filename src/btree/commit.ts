@@ -47,7 +47,7 @@ export async function writeCommit(
   const base = lbs.nextBlock;
   const nodes: Node[] = [];
   const pages: Buffer[] = [];
-  const offsets: (Uint32Array | undefined)[] = [];
+  const offsets: Uint32Array[] = [];
   const oldestOf = (n: Node): number => {
     if (n.leaf) return n.blockNo;
     let m = Infinity;
@@ -67,7 +67,7 @@ export async function writeCommit(
     }
     n.blockNo = base + nodes.length;
     nodes.push(n);
-    const offs = n.leaf ? new Uint32Array(n.count) : undefined;
+    const offs = new Uint32Array(n.leaf ? n.count : n.count - 1);
     offsets.push(offs);
     pages.push(encodePage(n, trailer === undefined ? undefined : { ...trailer, oldest: oldestOf(n) }, offs));
   };
@@ -92,6 +92,8 @@ export async function writeCommit(
       clean = Leaf.packed(n.blockNo, pages[i]!.subarray(0, n.size), offsets[i]!, n.size);
     } else {
       n.kids = undefined;
+      n.page = pages[i]!;
+      n.sepOffs = offsets[i]!;
       clean = n;
     }
     cache.insert(clean);

@@ -40,6 +40,20 @@ export function leafFind(leaf: Leaf, kb: Uint8Array, ks: number, ke: number): nu
 
 /** Which child of `p` covers the key `kb[ks, ke)`: the number of separators <= key. */
 export function childIndex(p: Parent, kb: Uint8Array, ks: number, ke: number): number {
+  const offs = p.sepOffs;
+  if (offs !== undefined) {
+    // A clean parent: separators straight from its page.
+    const page = p.page!;
+    let lo = 0;
+    let hi = offs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const off = offs[mid]!;
+      if (compareBytes(kb, ks, ke, page, off + 1, off + 1 + page[off]!) >= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
   const keys = p.keys;
   let lo = 0;
   let hi = keys.length;

@@ -166,6 +166,14 @@ export class Parent {
   oldest: number[];
   /** Dirty children (dirty parents only); undefined slots are clean. */
   kids: (Node | undefined)[] | undefined;
+  /**
+   * Clean parents: the page, and the offset in it of each separator's length
+   * byte. The child search reads separators from this one buffer instead of
+   * chasing a Buffer object per separator (the separators lie back to back
+   * in the page anyway).
+   */
+  page: Buffer | undefined;
+  sepOffs: Uint32Array | undefined;
 
   constructor(blockNo: number, level: number, keys: Buffer[], blocks: number[], oldest: number[]) {
     this.blockNo = blockNo;
@@ -174,6 +182,8 @@ export class Parent {
     this.blocks = blocks;
     this.oldest = oldest;
     this.kids = undefined;
+    this.page = undefined;
+    this.sepOffs = undefined;
     let size = PAGE_HEADER_SIZE + CHILD_POINTER_SIZE * blocks.length;
     for (const k of keys) size += separatorSize(k);
     this.size = size;

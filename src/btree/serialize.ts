@@ -68,7 +68,8 @@ export interface CommitTrailer {
 /**
  * Serialize `node` (its children's block numbers already assigned), with a
  * trailer if root. For a leaf, `offsOut` (length node.count) receives each
- * entry's offset in the page, so the page can serve as the clean leaf as is.
+ * entry's offset in the page, so the page can serve as the clean leaf as is;
+ * for a parent (length node.count - 1), each separator's offset.
  */
 export function encodePage(node: Node, trailer: CommitTrailer | undefined, offsOut?: Uint32Array): Buffer {
   const total = node.size + (trailer === undefined ? 0 : TRAILER_SIZE);
@@ -107,9 +108,12 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined, offsO
       writeU64(buf, p + 8, node.oldest[i]!);
       p += CHILD_POINTER_SIZE;
     }
-    for (const k of node.keys) {
+    for (let i = 0; i < node.keys.length; i++) {
+      const k = node.keys[i]!;
+      if (offsOut !== undefined) offsOut[i] = p;
       buf[p++] = k.length;
-      p += k.copy(buf, p);
+      buf.set(k, p);
+      p += k.length;
     }
   }
   if (p !== node.size) throw new Error(`serializer wrote ${p} bytes, size() said ${node.size}`);
@@ -172,15 +176,19 @@ export function decodePage(page: Buffer, blockNo: number, file = `block ${blockN
       p += CHILD_POINTER_SIZE;
     }
     const keys = new Array<Buffer>(n - 1);
+    const sepOffs = new Uint32Array(n - 1);
     for (let i = 0; i < n - 1; i++) {
       if (p >= end) bad('separator past end');
       const len = page[p]!;
       if (p + 1 + len > end) bad('separator past end');
+      sepOffs[i] = p;
       keys[i] = page.subarray(p + 1, p + 1 + len);
       p += 1 + len;
     }
     if (p !== end) bad('trailing bytes after separators');
     node = new Parent(blockNo, level, keys, blocks, oldest);
+    node.page = page;
+    node.sepOffs = sepOffs;
   } else {
     return bad(`unknown page type ${String(type)}`);
   }
