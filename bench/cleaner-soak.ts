@@ -2,8 +2,8 @@
  * The cleaner's long test (issue: bounded disk use with no compaction step),
  * kept out of the default suite because it runs for minutes:
  *
- *   node dist/bench/cleaner-soak.js mixed  [--pairs N] [--seconds S] [--cleaning R]
- *   node dist/bench/cleaner-soak.js delete [--pairs N] [--seconds S] [--cleaning R]
+ *   node dist/bench/cleaner-soak.js mixed  [--pairs N] [--seconds S] [--cleaning R] [--segment-size B]
+ *   node dist/bench/cleaner-soak.js delete [--pairs N] [--seconds S] [--cleaning R] [--segment-size B]
  *
  * mixed:  load N pairs in key order, then random-mixed (alternate GET and SET
  *         of uniformly random keys, 4096 SETs in flight) for S seconds.
@@ -25,15 +25,16 @@ interface Args {
   pairs: number;
   seconds: number;
   cleaning: number | undefined;
+  segmentSize: number | undefined;
   sync: boolean;
 }
 
 function parse(argv: string[]): Args {
   const mode = argv[0];
   if (mode !== 'mixed' && mode !== 'delete') {
-    throw new Error('usage: cleaner-soak.js mixed|delete [--pairs N] [--seconds S] [--cleaning R] [--no-sync]');
+    throw new Error('usage: cleaner-soak.js mixed|delete [--pairs N] [--seconds S] [--cleaning R] [--segment-size B] [--no-sync]');
   }
-  const args: Args = { mode, pairs: 1 << 20, seconds: 60, cleaning: undefined, sync: true };
+  const args: Args = { mode, pairs: 1 << 20, seconds: 60, cleaning: undefined, segmentSize: undefined, sync: true };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -44,6 +45,7 @@ function parse(argv: string[]): Args {
     if (a === '--pairs') args.pairs = num();
     else if (a === '--seconds') args.seconds = num();
     else if (a === '--cleaning') args.cleaning = num();
+    else if (a === '--segment-size') args.segmentSize = num();
     else if (a === '--no-sync') args.sync = false;
     else throw new Error(`unknown option ${a}`);
   }
@@ -75,8 +77,14 @@ async function main(): Promise<void> {
   const args = parse(process.argv.slice(2));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'birch-soak-'));
   const data = new Dataset(args.pairs);
-  const db = open(dir, { sync: args.sync, ...(args.cleaning !== undefined ? { cleaning: args.cleaning } : {}) });
-  const label = `${args.mode}, ${args.pairs} pairs, cleaning ${args.cleaning ?? 'default'}${args.sync ? '' : ', NO SYNC'}`;
+  const db = open(dir, {
+    sync: args.sync,
+    ...(args.cleaning !== undefined ? { cleaning: args.cleaning } : {}),
+    ...(args.segmentSize !== undefined ? { segmentSize: args.segmentSize } : {}),
+  });
+  const label =
+    `${args.mode}, ${args.pairs} pairs, cleaning ${args.cleaning ?? 'default'}, ` +
+    `segments of ${args.segmentSize ?? 'default size'}${args.sync ? '' : ', NO SYNC'}`;
   console.log(`# cleaner soak: ${label}`);
   let t = performance.now();
   await drive(args.pairs, 4096, (i) => db.put(data.key(i), data.value(i)), () => false);

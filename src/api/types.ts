@@ -11,7 +11,7 @@ export interface OpenOptions {
    * match, or open fails with BIRCH_BLOCK_SIZE. Defaults to 4096 (new store)
    * or the store's own size. */
   blockSize?: number;
-  /** Target size of one segment file in bytes. Defaults to 64 MiB. */
+  /** Target size of one segment file in bytes. Defaults to 16 MiB. */
   segmentSize?: number;
   /** Memory bound of the node cache in bytes; clean nodes past it are evicted
    * least recently used first. Defaults to 256 MiB. */

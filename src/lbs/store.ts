@@ -42,7 +42,7 @@ import {
 import { DirLock } from './lock.js';
 import { recoverTail } from './recover.js';
 
-export const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
+export const DEFAULT_SEGMENT_SIZE = 16 * 1024 * 1024;
 
 export interface BlockStoreOptions {
   /** Block size in bytes for a new store, 512 to 65536. When given for an
@@ -50,7 +50,7 @@ export interface BlockStoreOptions {
    * Defaults to 4096 for a new store and to the recorded size otherwise. */
   blockSize?: number;
   /** Target size of a segment file in bytes (a soft bound, rounded down to
-   * whole blocks, at least one block). Defaults to 64 MiB. */
+   * whole blocks, at least one block). Defaults to 16 MiB. */
   segmentSize?: number;
   /** false skips every fsync: DATA-LOSS MODE, for benchmarks and tests only.
    * An acknowledged write may be lost on power failure or kernel crash.
