@@ -13,7 +13,7 @@
  * Also here: the store's lock across processes (BIRCH_LOCKED for a second
  * process, no stale lock after a SIGKILL).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -21,6 +21,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BirchError, open } from '../../src/index.js';
 import { defaultTortureOptions, formatTorture, runTorture } from '../../src/cli/torture.js';
 import { rmDir, tmpDir } from '../helpers/tmp.js';
+import { exited, spawnScript } from '../helpers/child.js';
 
 const BIRCH_JS = fileURLToPath(new URL('../../dist/bin/birch.js', import.meta.url));
 const DIST_INDEX = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -89,26 +90,8 @@ setInterval(() => {}, 1000);
 function child(dir: string, mode: 'try' | 'hold'): { proc: ChildProcess; line: Promise<string> } {
   const script = path.join(root(), 'child.mjs');
   fs.writeFileSync(script, CHILD);
-  const proc = spawn(process.execPath, [script, pathToFileURL(DIST_INDEX).href, dir, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const line = new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(out.slice(0, nl));
-    });
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.on('exit', (code, signal) => reject(new Error(`child exited (${code ?? signal}) before reporting: ${err}`)));
-  });
+  const { proc, line } = spawnScript(script, [pathToFileURL(DIST_INDEX).href, dir, mode]);
   return { proc, line };
-}
-
-function exited(proc: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) resolve();
-    else proc.on('exit', () => resolve());
-  });
 }
 
 describe('the lock across processes', () => {

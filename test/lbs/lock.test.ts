@@ -4,7 +4,7 @@
  * stale lock. The child processes run the BUILT block store (dist/, made by
  * `npm run build`, which `npm install` runs as `prepare`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { BlockStore } from '../../src/lbs/index.js';
 import { expectCode } from '../helpers/lbs.js';
 import { useTmpDirs } from '../helpers/tmp.js';
+import { exited, spawnScript } from '../helpers/child.js';
 
 const tmp = useTmpDirs('birch-lbs-lock-');
 const DIST = fileURLToPath(new URL('../../dist/lbs/index.js', import.meta.url));
@@ -40,28 +41,8 @@ setInterval(() => {}, 1000); // hold the store until killed
 function child(dir: string, mode: 'try' | 'hold'): { proc: ChildProcess; line: Promise<string> } {
   const script = path.join(tmp(), 'child.mjs');
   fs.writeFileSync(script, CHILD);
-  const proc = spawn(process.execPath, [script, pathToFileURL(DIST).href, dir, mode], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  const line = new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { code: string }).code);
-    });
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.on('exit', (code, signal) => reject(new Error(`child exited (${code ?? signal}) before reporting: ${err}`)));
-  });
-  return { proc, line };
-}
-
-function exited(proc: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) resolve();
-    else proc.on('exit', () => resolve());
-  });
+  const { proc, line } = spawnScript(script, [pathToFileURL(DIST).href, dir, mode]);
+  return { proc, line: line.then((l) => (JSON.parse(l) as { code: string }).code) };
 }
 
 describe('lock', () => {
