@@ -83,7 +83,7 @@ function pinCommit(
     siblings?.delete(release);
     if (children !== undefined) for (const r of [...children]) r();
     tree.unpin(commit);
-    tree.releaseSpace();
+    void tree.releaseSpace();
   };
   siblings?.add(release);
   return { release, released: () => done, token };

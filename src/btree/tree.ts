@@ -116,7 +116,7 @@ export class Tree {
 
   /** Latest committed value of `key`, as a buffer of its own. */
   get(key: Buffer): Buffer | undefined {
-    return lookupCopy(this.cache, this.current.root, key);
+    return this.lookupIn(this.current, key);
   }
 
   /** Value of `key` in an older commit (a snapshot's view). */
@@ -124,10 +124,10 @@ export class Tree {
     return lookupCopy(this.cache, commit.root, key);
   }
 
-  /** Give the block store back every segment no reader needs (advisory). */
-  releaseSpace(): void {
-    if (this.lbs.closed) return;
-    this.lbs.free(this.freeFloor).then(
+  /** Give the block store back every segment no reader needs (advisory; never rejects). */
+  releaseSpace(): Promise<void> {
+    if (this.lbs.closed) return Promise.resolve();
+    return this.lbs.free(this.freeFloor).then(
       (n) => {
         this.segmentsFreed += n;
       },
@@ -216,7 +216,7 @@ export class Tree {
       if (Array.isArray(req.op) || req.op.t === 'put') req.resolve();
       else req.resolve(results[i] === 1);
     }
-    if (pagesWritten > 0) this.releaseSpace();
+    if (pagesWritten > 0) void this.releaseSpace();
     this.onCommit?.({ requests: batch.length, pagesWritten, rewritten });
   }
 

@@ -143,11 +143,7 @@ export class Cleaner {
     } finally {
       this.reclaimBelow = 0;
     }
-    this.tree.releaseSpace();
-    await this.tree.lbs.free(this.tree.freeFloor).then(
-      (n) => (this.tree.segmentsFreed += n),
-      () => undefined,
-    );
+    await this.tree.releaseSpace();
   }
 
   stats(): CleanerStats {
