@@ -44,6 +44,14 @@ import { recoverTail } from './recover.js';
 
 export const DEFAULT_SEGMENT_SIZE = 16 * 1024 * 1024;
 
+/**
+ * Most descriptors kept open for reading older segments (the newest one,
+ * which appends write to, is always open). A store of many segments would
+ * otherwise hold one descriptor per segment ever read, and run into the
+ * process's limit; past this many, the least recently used is closed.
+ */
+export const MAX_READ_FDS = 64;
+
 export interface BlockStoreOptions {
   /** Block size in bytes for a new store, 512 to 65536. When given for an
    * existing store it must match the size the store was created with.
@@ -98,6 +106,8 @@ export class BlockStore {
   private freeing: Promise<void> = Promise.resolve();
   private appends = 0;
   private scratch = Buffer.alloc(0);
+  /** Older segments with an open descriptor, least recently used first. */
+  private readonly readFds = new Set<Segment>();
   private blocksAppended = 0;
 
   private constructor(
@@ -285,9 +295,12 @@ export class BlockStore {
       if (seg === undefined || (seg.blocks > 0 && seg.blocks + n > this.segmentBlocks)) {
         file = path.join(this.dir, segmentName(first));
         const fd = this.io.openSync(file, 'wx+');
+        const prev = seg;
         seg = { first, blocks: 0, fd };
         this.segments.push(seg);
         created = true;
+        // The old head is an older segment now: its descriptor joins the readers'.
+        if (prev?.fd !== undefined) this.trackReadFd(prev);
       }
       file = path.join(this.dir, segmentName(seg.first));
       const fd = seg.fd ?? (seg.fd = this.io.openSync(file, 'r+'));
@@ -326,8 +339,7 @@ export class BlockStore {
     const buf = Buffer.allocUnsafe(this.blockSize);
     let n: number;
     try {
-      const fd = seg.fd ?? (seg.fd = this.io.openSync(file, 'r'));
-      n = this.io.readSync(fd, buf, 0, this.blockSize, offset);
+      n = this.io.readSync(this.readFd(seg, file), buf, 0, this.blockSize, offset);
     } catch (err) {
       throw ioError(`reading block ${blockNo}`, file, err);
     }
@@ -336,6 +348,30 @@ export class BlockStore {
     if (h === undefined) throw corrupt(`block ${blockNo} fails its checksum`, file, offset);
     if (h.blockNo !== blockNo) throw corrupt(`slot of block ${blockNo} holds block ${h.blockNo}`, file, offset);
     return buf.subarray(BLOCK_HEADER_SIZE, BLOCK_HEADER_SIZE + h.length);
+  }
+
+  /** The descriptor to read `seg` with, opening it (and closing the least recently used) if needed. */
+  private readFd(seg: Segment, file: string): number {
+    if (seg === this.segments[this.segments.length - 1]) return seg.fd ?? (seg.fd = this.io.openSync(file, 'r+'));
+    if (seg.fd !== undefined) {
+      this.readFds.delete(seg);
+      this.readFds.add(seg);
+      return seg.fd;
+    }
+    const fd = this.io.openSync(file, 'r');
+    seg.fd = fd;
+    this.trackReadFd(seg);
+    return fd;
+  }
+
+  /** Count `seg`'s descriptor among the readers', closing the oldest past MAX_READ_FDS. */
+  private trackReadFd(seg: Segment): void {
+    this.readFds.add(seg);
+    if (this.readFds.size <= MAX_READ_FDS) return;
+    const victim = this.readFds.values().next().value as Segment;
+    this.readFds.delete(victim);
+    if (victim.fd !== undefined) this.io.closeSync(victim.fd);
+    victim.fd = undefined;
   }
 
   /**
@@ -361,6 +397,7 @@ export class BlockStore {
     if (doomed.length === 0) return 0;
     for (const seg of doomed) {
       const file = path.join(this.dir, segmentName(seg.first));
+      this.readFds.delete(seg);
       if (seg.fd !== undefined) this.io.closeSync(seg.fd);
       seg.fd = undefined;
       try {
@@ -408,6 +445,7 @@ export class BlockStore {
    */
   closeSync(): void {
     if (this.lock === undefined) return;
+    this.readFds.clear();
     for (const seg of this.segments) {
       if (seg.fd !== undefined) this.io.closeSync(seg.fd);
       seg.fd = undefined;

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BlockStore, DEFAULT_BLOCK_SIZE } from '../../src/lbs/index.js';
+import { MAX_READ_FDS } from '../../src/lbs/store.js';
 import { FaultFS } from '../helpers/faultfs.js';
 import { type AppendRec, endOf, expectAppends, expectCode, expectRejectCode, makePages, segFiles } from '../helpers/lbs.js';
 import { Rng } from '../helpers/rng.js';
@@ -265,5 +266,24 @@ describe('argument checks and closed handles', () => {
     const t = BlockStore.open(dir);
     expect(t.read(0).toString()).toBe('a');
     await t.close();
+  });
+});
+
+describe('read descriptors', () => {
+  it('keeps at most MAX_READ_FDS older segments open, and still reads every block', async () => {
+    const root = tmp();
+    const io = new FaultFS(root);
+    // One block per segment: every append starts a new segment file.
+    const s = BlockStore.open(path.join(root, 's'), { blockSize: 512, segmentSize: 512, io });
+    const segments = MAX_READ_FDS * 2 + 5;
+    for (let i = 0; i < segments; i++) await s.append([Buffer.from(`block ${i}`)]);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < segments; i++) expect(s.read(i).toString()).toBe(`block ${i}`);
+    }
+    // Older segments' descriptors are capped; the newest one is open as well.
+    expect(io.openFds).toBeLessThanOrEqual(MAX_READ_FDS + 1);
+    expect(io.openFds).toBeGreaterThan(1);
+    await s.close();
+    expect(io.openFds).toBe(0);
   });
 });
