@@ -12,7 +12,6 @@
  *
  * @internal
  */
-import { BirchError } from '../errors.js';
 import { compareBytes } from './compare.js';
 
 export const DIRTY = -1;
@@ -21,10 +20,6 @@ export const DIRTY = -1;
 export const PAGE_HEADER_SIZE = 8;
 /** Serialized size of a parent's per-child pointer: block number + oldest leaf. */
 export const CHILD_POINTER_SIZE = 16;
-
-export function leafEntrySize(key: Uint8Array, value: Uint8Array): number {
-  return 2 + key.length + value.length;
-}
 
 export function separatorSize(key: Uint8Array): number {
   return 1 + key.length;
@@ -202,7 +197,3 @@ export class Parent {
 }
 
 export type Node = Leaf | Parent;
-
-export function assertNever(x: never): never {
-  throw new BirchError('BIRCH_CORRUPT', `unexpected value ${String(x)}`);
-}
