@@ -32,6 +32,8 @@ interface Config {
   poolSize?: number;
   /** The height the tree must reach, so deep trees are really exercised. */
   minHeight?: number;
+  /** Run reclaim() (clean everything old now) between some bursts. */
+  reclaim?: boolean;
 }
 
 async function runModel(cfg: Config): Promise<void> {
@@ -156,6 +158,11 @@ async function runModel(cfg: Config): Promise<void> {
       expectRange(opts);
     }
     expect(db.stats().keys, ctx('key count')).toBe(model.size);
+    if (cfg.reclaim === true && rand() < 0.3) {
+      // Rewrite every old leaf and free the segments below: the model must not notice.
+      await db.reclaim();
+      expectRange({});
+    }
     if (rand() < 0.08) {
       const report = db.check();
       expect(report.problems, ctx('check')).toEqual([]);
@@ -170,6 +177,7 @@ async function runModel(cfg: Config): Promise<void> {
   expect(report.problems, ctx('final check')).toEqual([]);
   expect(report.keys).toBe(model.size);
   expect(report.height, ctx('height')).toBeGreaterThanOrEqual(cfg.minHeight ?? 1);
+  if (cfg.reclaim === true) expect(db.stats().pagesCleaned, ctx('cleaning happened')).toBeGreaterThan(0);
   await db.close();
 }
 
@@ -180,6 +188,7 @@ describe('model-based test', () => {
     { name: 'block 4096', seed, ops: 100_000, opts: { blockSize: 4096 } },
     { name: 'block 2048, tiny cache', seed: seed + 1, ops: 30_000, opts: { blockSize: 2048, cacheSize: 64 * 1024 } },
     { name: 'block 2048, 20k keys', seed: seed + 4, ops: 60_000, opts: { blockSize: 2048, sync: false }, poolSize: 20_000, minHeight: 3 },
+    { name: 'block 2048, reclaim between bursts, small segments', seed: seed + 5, ops: 20_000, opts: { blockSize: 2048, segmentSize: 32 * 2048, sync: false }, reclaim: true },
     { name: 'block 16384', seed: seed + 2, ops: 30_000, opts: { blockSize: 16384 } },
     { name: 'block 4096, tiny cache, small segments, no sync', seed: seed + 3, ops: 30_000, opts: { cacheSize: 32 * 1024, segmentSize: 256 * 1024, sync: false } },
   ];
