@@ -4,6 +4,7 @@
  * @internal
  */
 import { BirchError } from '../errors.js';
+import { DEFAULT_SPACE_TARGET } from '../cleaner/index.js';
 import type { FileIO } from '../lbs/index.js';
 import type { OpenOptions } from './types.js';
 
@@ -18,10 +19,11 @@ export interface ResolvedOptions {
   cacheSize: number;
   sync: boolean;
   cleaning: number;
+  spaceTarget: number;
   io: FileIO | undefined;
 }
 
-const KNOWN = new Set(['blockSize', 'segmentSize', 'cacheSize', 'sync', 'cleaning', 'io']);
+const KNOWN = new Set(['blockSize', 'segmentSize', 'cacheSize', 'sync', 'cleaning', 'spaceTarget', 'io']);
 
 export function resolveOptions(opts: unknown): ResolvedOptions {
   if (opts === undefined) opts = {};
@@ -52,5 +54,12 @@ export function resolveOptions(opts: unknown): ResolvedOptions {
     }
     cleaning = o.cleaning;
   }
-  return { blockSize, segmentSize, cacheSize, sync: o.sync ?? true, cleaning, io: o.io };
+  let spaceTarget = DEFAULT_SPACE_TARGET;
+  if (o.spaceTarget !== undefined) {
+    if (typeof o.spaceTarget !== 'number' || !(o.spaceTarget >= 1.1 && o.spaceTarget <= 100)) {
+      throw new BirchError('BIRCH_BAD_ARGUMENT', `option spaceTarget must be a number from 1.1 to 100, got ${String(o.spaceTarget)}`);
+    }
+    spaceTarget = o.spaceTarget;
+  }
+  return { blockSize, segmentSize, cacheSize, sync: o.sync ?? true, cleaning, spaceTarget, io: o.io };
 }

@@ -35,7 +35,7 @@ export function open(path: string, options?: OpenOptions): Store {
   });
   try {
     const tree = new Tree(lbs, { cacheSize: o.cacheSize });
-    return new Store(lbs, tree, o.cleaning);
+    return new Store(lbs, tree, o.cleaning, o.spaceTarget);
   } catch (err) {
     lbs.closeSync(); // synchronously: a retried open() must not find the lock still held
     throw err;
@@ -97,10 +97,10 @@ export class Store {
   #closing: Promise<void> | undefined;
 
   /** @internal Use open(). */
-  constructor(lbs: BlockStore, tree: Tree, cleaning: number) {
+  constructor(lbs: BlockStore, tree: Tree, cleaning: number, spaceTarget: number) {
     this.#lbs = lbs;
     this.#tree = tree;
-    this.#cleaner = new Cleaner(tree, { cleaning });
+    this.#cleaner = new Cleaner(tree, { cleaning, spaceTarget });
     this.#cleaner.start();
   }
 

@@ -23,6 +23,12 @@ export interface OpenOptions {
   /** Storage-to-I/O cost ratio that drives the background cleaner; 0 turns
    * cleaning off. See docs/DESIGN.md. Defaults to 1. */
   cleaning?: number;
+  /** Bound on disk use, as a multiple of the live pages: when the log from
+   * the oldest live leaf to its head grows past it, the cleaner keeps pace
+   * with the writers whatever the `cleaning` rate (whole-segment freeing
+   * adds up to one segment on top). Lower means less disk and more
+   * rewriting. 1.1 to 100; defaults to 1.5. Ignored when cleaning is 0. */
+  spaceTarget?: number;
 }
 
 /** Bounds and direction of a range read. All bounds are optional and combine. */

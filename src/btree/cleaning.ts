@@ -3,9 +3,11 @@
  *
  * Every child pointer records the oldest leaf block below it, so the leaves
  * in order of age are found best-first: a priority queue of subtrees keyed by
- * their oldest leaf; popping a parent pushes its children. Returns the first
- * key of each of the `n` oldest leaves: dirtying the leaf that covers that key
- * makes the next commit rewrite it at the head of the log.
+ * their oldest leaf; popping a parent pushes its children. `next` is the
+ * oldest leaf block not yet taken, which becomes the tree's oldest once the
+ * leaves taken so far are rewritten; `take()` returns the first key of that
+ * leaf (dirtying the leaf that covers it makes the next commit rewrite it at
+ * the head of the log). Work is proportional to the leaves taken.
  *
  * @internal
  */
@@ -17,12 +19,37 @@ interface Item {
   block: number;
 }
 
-export function collectOldestLeaves(cache: NodeCache, commit: Commit, n: number, below = Infinity): Buffer[] {
-  const out: Buffer[] = [];
-  const root = commit.root;
-  if (root.blockNo < 0 || n <= 0) return out;
-  const heap: Item[] = [];
-  const push = (it: Item): void => {
+export class OldestLeaves {
+  private readonly heap: Item[] = [];
+  private readonly cache: NodeCache;
+  private readonly commit: Commit;
+
+  constructor(cache: NodeCache, commit: Commit) {
+    this.cache = cache;
+    this.commit = commit;
+    if (commit.root.blockNo >= 0) this.heap.push({ oldest: commit.oldest, block: commit.root.blockNo });
+  }
+
+  /** Oldest leaf block not yet taken; Infinity when every leaf was taken. */
+  get next(): number {
+    return this.heap[0]?.oldest ?? Infinity;
+  }
+
+  /** The first key of the oldest leaf not yet taken (empty for an empty root leaf). */
+  take(): Buffer | undefined {
+    const root = this.commit.root;
+    for (;;) {
+      const it = this.pop();
+      if (it === undefined) return undefined;
+      const node = it.block === root.blockNo ? root : this.cache.get(it.block);
+      // Any key the leaf covers leads to it; an empty leaf can only be the root.
+      if (node.leaf) return node.count > 0 ? Buffer.from(node.keyAt(0)) : Buffer.alloc(0);
+      for (let i = 0; i < node.count; i++) this.push({ oldest: node.oldest[i]!, block: node.blocks[i]! });
+    }
+  }
+
+  private push(it: Item): void {
+    const heap = this.heap;
     heap.push(it);
     let i = heap.length - 1;
     while (i > 0) {
@@ -32,8 +59,10 @@ export function collectOldestLeaves(cache: NodeCache, commit: Commit, n: number,
       i = p;
     }
     heap[i] = it;
-  };
-  const pop = (): Item | undefined => {
+  }
+
+  private pop(): Item | undefined {
+    const heap = this.heap;
     const top = heap[0];
     const last = heap.pop();
     if (heap.length > 0 && last !== undefined) {
@@ -50,18 +79,5 @@ export function collectOldestLeaves(cache: NodeCache, commit: Commit, n: number,
       heap[i] = last;
     }
     return top;
-  };
-  push({ oldest: commit.oldest, block: root.blockNo });
-  while (out.length < n) {
-    const it = pop();
-    if (it === undefined || it.oldest >= below) break;
-    const node = it.block === root.blockNo ? root : cache.get(it.block);
-    if (node.leaf) {
-      // Any key the leaf covers leads to it; an empty leaf can only be the root.
-      out.push(node.count > 0 ? Buffer.from(node.keyAt(0)) : Buffer.alloc(0));
-      continue;
-    }
-    for (let i = 0; i < node.count; i++) push({ oldest: node.oldest[i]!, block: node.blocks[i]! });
   }
-  return out;
 }

@@ -6,4 +6,4 @@ export { checkTree, type CheckResult } from './check.js';
 export { EMPTY_ROOT, type Commit } from './commit.js';
 export { lookup } from './find.js';
 export { makeEntry } from './node.js';
-export { collectOldestLeaves } from './cleaning.js';
+export { OldestLeaves } from './cleaning.js';

@@ -44,7 +44,7 @@ export interface Request {
   reject(err: unknown): void;
 }
 
-/** Called at the start of each batch, before its `ops` operations apply. */
+/** Called once a batch's `ops` operations have applied, before it rebalances and commits. */
 export type BatchHook = (work: WorkingTree, committed: Commit, ops: number) => void;
 
 export interface CommitInfo {
@@ -184,16 +184,18 @@ export class Tree {
     let rewritten: number[] = [];
     try {
       const work = new WorkingTree(this.cache, prev.root);
-      if (this.onBatch !== undefined) {
-        let ops = 0;
-        for (const req of batch) ops += Array.isArray(req.op) ? req.op.length : 1;
-        this.onBatch(work, prev, ops);
-      }
+      let ops = 0;
       for (let i = 0; i < batch.length; i++) {
         const op = batch[i]!.op;
-        if (Array.isArray(op)) for (const o of op) work.apply(o);
-        else results[i] = work.apply(op) ? 1 : 0;
+        if (Array.isArray(op)) {
+          for (const o of op) work.apply(o);
+          ops += op.length;
+        } else {
+          results[i] = work.apply(op) ? 1 : 0;
+          ops++;
+        }
       }
+      this.onBatch?.(work, prev, ops);
       if (work.dirtied > 0) {
         const { root, pagesDelta } = new Balancer(this.cache, this.nodeCapacity, work.superseded).run(work.root);
         const before = this.lbs.nextBlock;

@@ -1,44 +1,60 @@
 /**
  * The background cleaner: keeps disk use bounded with no compaction step.
  *
- * Once a second the cleaning debt grows with the garbage on disk (debt.ts).
- * While it is positive, each batch the tree builds starts by dirtying the
- * oldest leaves (found through the oldest-leaf pointers) that lie more than
- * half a tree behind the head of the log (younger ones would be cleaned again
- * soon for nothing: this is what keeps a bulk load from being cleaned while
- * it is written), so the commit that
- * carries the users' writes also rewrites them at the head of the log; after
- * every commit the tree frees the segments below the oldest block any reader
- * still needs. When the store is idle the cleaner commits on its own. Work is
- * done in slices of at most max(`sliceLeaves`, the batch's own operations)
- * leaves per commit, so neither the event loop nor user writes wait on a
- * large clean, yet cleaning keeps pace with heavy writing.
+ * Old leaves are rewritten at the head of the log by ordinary commits: once
+ * a batch's own operations have applied, the cleaner dirties some of the
+ * oldest leaves (found best-first through the oldest-leaf pointers), so the
+ * same commit rewrites them; after every commit the tree frees the segments
+ * below the oldest block any reader still needs. Two rules decide how many:
  *
- * Cleaning only acts while garbage is more than a third of the pages on disk
- * (disk use above 1.5x the live pages). Below that, rewriting the oldest
- * leaves mostly rewrites live pages to free a few dead ones: a bulk load in
- * key order, whose only garbage is the parents it rewrites, is not cleaned at
- * all. The debt still accrues meanwhile, so cleaning resumes at once when the
- * threshold is crossed.
+ * - The pacer bounds the span of the log that cleaning can shorten (from
+ *   the oldest live leaf to the head) by `spaceTarget` times the live pages.
+ *   It takes the oldest leaves until the oldest one left lies far enough
+ *   ahead that, after this commit's pages (the batch's own and the rewritten
+ *   ones), the span is back at the target, or 1/8 of the way there if it is
+ *   above. So the log stops growing at the target whatever the write rate,
+ *   and the pacer does nothing while a commit still fits under it.
+ * - Below the target, kivaloo's cleaning debt (debt.ts) decides: once a
+ *   second it grows with the garbage on disk, every rewritten leaf pays it
+ *   back by its age, and while it is positive and disk use (from the start
+ *   of the oldest live leaf's segment file) is above 1.25 times the live
+ *   pages, up to `debt` of the oldest leaves are rewritten. This is what
+ *   brings an idle store back down, including the dead part of the oldest
+ *   segment file, which the pacer does not count. An update pass in key
+ *   order is left alone: it rewrites the oldest leaves itself, and each
+ *   rewrite pays the debt back almost whole.
+ *
+ * Neither rule takes a leaf less than half a tree behind the head (it would
+ * soon be rewritten again), so a bulk load in key order is not cleaned. Work
+ * is done in slices: at most max(`sliceLeaves`, the batch's operations)
+ * leaves per commit for the debt, twice that for the pacer, so neither the
+ * event loop nor user writes wait on a large clean, yet cleaning keeps pace
+ * with heavy writing. When the store is idle the cleaner commits on its own.
  *
  * The cleaner keeps no state on disk: after reopen the debt starts at zero
  * and grows again from the garbage it finds.
  *
  * @internal
  */
-import { collectOldestLeaves, type Tree } from '../btree/index.js';
+import { OldestLeaves, type Commit, type Tree, type WorkingTree } from '../btree/index.js';
 import { CleaningDebt } from './debt.js';
 
 export interface CleanerOptions {
   /** Storage-to-I/O cost ratio (see debt.ts); 0 turns cleaning off. */
   cleaning: number;
-  /** Most leaves dirtied per commit. Defaults to 256. */
+  /** Most pages the log may span from its oldest live leaf, as a multiple of
+   * the live pages. Defaults to DEFAULT_SPACE_TARGET. */
+  spaceTarget?: number;
+  /** Least leaves a commit may clean (the slice). Defaults to 256. */
   sliceLeaves?: number;
   /** Milliseconds between ticks. Defaults to 1000. */
   intervalMs?: number;
   /** Clock in ms. Defaults to performance.now. */
   now?: () => number;
 }
+
+/** Default `spaceTarget`: the log spans at most 1.5 times the live pages. */
+export const DEFAULT_SPACE_TARGET = 1.5;
 
 export interface CleanerStats {
   /** Live pages times the block size. */
@@ -51,8 +67,19 @@ export interface CleanerStats {
   segmentsFreed: number;
 }
 
+/** The pacer pays off an excess over the space target over this many commits. */
+const CATCH_UP_COMMITS = 8;
+
+/**
+ * The debt acts only while the disk that cleaning can shrink (from the start
+ * of the oldest live leaf's segment file to the head) exceeds this many
+ * times the live pages.
+ */
+const DEBT_GATE = 1.25;
+
 export class Cleaner {
   readonly debt: CleaningDebt;
+  readonly spaceTarget: number;
   private readonly tree: Tree;
   private readonly slice: number;
   private readonly intervalMs: number;
@@ -67,18 +94,15 @@ export class Cleaner {
   constructor(tree: Tree, opts: CleanerOptions) {
     this.tree = tree;
     this.debt = new CleaningDebt(opts.cleaning);
+    this.spaceTarget = opts.spaceTarget ?? DEFAULT_SPACE_TARGET;
     this.slice = opts.sliceLeaves ?? 256;
     this.intervalMs = opts.intervalMs ?? 1000;
     this.now = opts.now ?? (() => performance.now());
     tree.onBatch = (work, committed, ops) => {
-      const slice = Math.max(this.slice, ops);
-      const want = this.reclaimBelow > 0 ? slice : this.worthCleaning() ? Math.min(slice, Math.ceil(this.debt.debt)) : 0;
-      if (want <= 0) return;
-      const below =
-        this.reclaimBelow > 0 ? this.reclaimBelow : tree.lbs.nextBlock - Math.floor(committed.pages / 2);
-      const keys = collectOldestLeaves(tree.cache, committed, want, below);
-      for (const k of keys) work.touch(k);
-      this.pagesCleaned += keys.length;
+      // Count the leaves cleaning copied, not those the batch had dirtied already.
+      const before = work.rewritten.length;
+      this.clean(work, committed, Math.max(this.slice, ops));
+      this.pagesCleaned += work.rewritten.length - before;
     };
     tree.onCommit = (info) => {
       if (this.debt.rate <= 0) return;
@@ -88,11 +112,51 @@ export class Cleaner {
     };
   }
 
-  /** Whether garbage exceeds a third of the disk (and cleaning is on). */
-  worthCleaning(): boolean {
+  /** The span's excess over the target, in pages (negative: room left). */
+  private excess(committed: Commit): number {
+    return this.tree.lbs.nextBlock - committed.oldest - this.spaceTarget * committed.pages;
+  }
+
+  /** Whether the debt rule would act now. */
+  private owed(committed: Commit): boolean {
     const l = this.tree.lbs;
-    const onDisk = l.nextBlock - l.firstBlock;
-    return this.debt.rate > 0 && 3 * (onDisk - this.tree.committed.pages) > onDisk;
+    return this.debt.debt >= 1 && l.nextBlock - l.segmentStart(committed.oldest) > DEBT_GATE * committed.pages;
+  }
+
+  /** Whether an idle commit would clean something now. */
+  wantsToClean(): boolean {
+    const c = this.tree.committed;
+    if (c.root.blockNo < 0) return false;
+    if (this.reclaimBelow > 0) return true;
+    return this.debt.rate > 0 && (this.excess(c) > 0 || this.owed(c));
+  }
+
+  /** Dirty the leaves this commit should rewrite (see the file comment); returns how many it took. */
+  clean(work: WorkingTree, committed: Commit, slice: number): number {
+    if (committed.root.blockNo < 0) return 0;
+    const leaves = new OldestLeaves(this.tree.cache, committed);
+    let k = 0;
+    if (this.reclaimBelow > 0) {
+      for (; k < slice && leaves.next < this.reclaimBelow; k++) work.touch(leaves.take()!);
+      return k;
+    }
+    if (this.debt.rate <= 0) return 0;
+    const l = this.tree.lbs;
+    const oldest = committed.oldest;
+    const young = l.nextBlock - Math.floor(committed.pages / 2);
+    // Pacer. After the commit the span is (head + work.dirtied) - leaves.next,
+    // and work.dirtied grows with every leaf (and parent) touched.
+    const excess = this.excess(committed);
+    const allowed = excess > 0 ? excess / CATCH_UP_COMMITS : excess;
+    while (k < 2 * slice && leaves.next < young && leaves.next - oldest < work.dirtied + allowed) {
+      work.touch(leaves.take()!);
+      k++;
+    }
+    if (k > 0 || !this.owed(committed)) return k;
+    // The debt.
+    const want = Math.min(slice, Math.ceil(this.debt.debt));
+    for (; k < want && leaves.next < young; k++) work.touch(leaves.take()!);
+    return k;
   }
 
   /** Start the once-a-second clock (no-op when cleaning is off). */
@@ -109,7 +173,7 @@ export class Cleaner {
     const l = this.tree.lbs;
     if (l.closed) return;
     this.debt.tick(this.now(), l.nextBlock - l.firstBlock, c.pages);
-    if (this.debt.debt >= 1 && this.worthCleaning() && !this.tree.busy && this.idleRun === undefined) {
+    if (!this.tree.busy && this.idleRun === undefined && this.wantsToClean()) {
       this.idleRun = this.cleanWhileIdle().finally(() => (this.idleRun = undefined));
     }
   }
@@ -118,7 +182,8 @@ export class Cleaner {
     // Our own flush's commit may still be winding down when it resolves, so
     // the test is for user requests waiting; when there are some, cleaning
     // rides their commits instead.
-    while (!this.stopping && this.debt.debt >= 1 && this.worthCleaning() && this.tree.queued === 0 && !this.tree.lbs.failed) {
+    const t = this.tree;
+    while (!this.stopping && t.queued === 0 && !t.lbs.failed && this.wantsToClean()) {
       const before = this.pagesCleaned;
       try {
         await this.tree.flush();

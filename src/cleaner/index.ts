@@ -1,3 +1,3 @@
 /** The cleaner layer. @internal */
-export { Cleaner, type CleanerOptions, type CleanerStats } from './cleaner.js';
+export { Cleaner, DEFAULT_SPACE_TARGET, type CleanerOptions, type CleanerStats } from './cleaner.js';
 export { CleaningDebt } from './debt.js';

@@ -243,6 +243,25 @@ export class BlockStore {
     return this.segments[0]?.first ?? this.next;
   }
 
+  /**
+   * First block of the segment file holding `block`: what stays on disk, at
+   * least, while `block` must. nextBlock when nothing at or below it is held
+   * (an empty store, or a block beyond the last one written).
+   */
+  segmentStart(block: number): number {
+    const segs = this.segments;
+    let lo = 0;
+    let hi = segs.length - 1;
+    if (hi < 0 || block < segs[0]!.first) return hi < 0 ? this.next : segs[0]!.first;
+    if (block >= this.next) return this.next;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segs[mid]!.first <= block) lo = mid;
+      else hi = mid - 1;
+    }
+    return segs[lo]!.first;
+  }
+
   /** Whether a write or fsync has failed; appends are refused until reopen. */
   get failed(): BirchError | undefined {
     return this.failure;

@@ -321,6 +321,13 @@ describe('open', () => {
       { cleaning: '1' },
       { cleaning: null },
       { cleaning: true },
+      { spaceTarget: 1 },
+      { spaceTarget: 1.09 },
+      { spaceTarget: 100.5 },
+      { spaceTarget: NaN },
+      { spaceTarget: Infinity },
+      { spaceTarget: '1.5' },
+      { spaceTarget: null },
       { sync: 'yes' },
       { sync: 1 },
       { sync: 0 },
@@ -338,8 +345,8 @@ describe('open', () => {
   it('accepts the edges of the valid ranges', async () => {
     for (const opts of [
       { blockSize: 2048, cacheSize: 0, cleaning: 0, segmentSize: 1 },
-      { blockSize: 65536, cleaning: 0.001 },
-      { blockSize: 3000, sync: true },
+      { blockSize: 65536, cleaning: 0.001, spaceTarget: 1.1 },
+      { blockSize: 3000, sync: true, spaceTarget: 100 },
     ]) {
       const dir = tmp();
       let db = openStore(dir, opts);

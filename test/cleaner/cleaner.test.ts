@@ -7,8 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BlockStore } from '../../src/lbs/index.js';
-import { Tree, checkTree, makeEntry, type Op } from '../../src/btree/index.js';
+import { OldestLeaves, Tree, checkTree, makeEntry, type Op } from '../../src/btree/index.js';
 import { Cleaner } from '../../src/cleaner/index.js';
+import { findLeaf } from '../../src/btree/find.js';
+import type { Node } from '../../src/btree/node.js';
 import { open } from '../../src/index.js';
 
 const dirs: string[] = [];
@@ -35,12 +37,60 @@ interface Rig {
   clock: { now: number };
 }
 
-function rig(dir: string, cleaning: number): Rig {
+function rig(dir: string, cleaning: number, spaceTarget?: number, realClock = false): Rig {
   const lbs = BlockStore.open(dir, { blockSize: 4096, segmentSize: 64 * 4096, sync: false });
   const tree = new Tree(lbs, { cacheSize: 1 << 20 });
   const clock = { now: 0 };
-  const cleaner = new Cleaner(tree, { cleaning, now: () => clock.now });
+  const cleaner = new Cleaner(tree, {
+    cleaning,
+    ...(realClock ? {} : { now: () => clock.now }),
+    ...(spaceTarget !== undefined ? { spaceTarget } : {}),
+  });
   return { lbs, tree, cleaner, clock };
+}
+
+function findLeafBlock(r: Rig, k: Buffer): number {
+  return findLeaf(r.tree.cache, r.tree.committed.root, k, 0, k.length).blockNo;
+}
+
+function allLeafBlocks(r: Rig): number[] {
+  const out: number[] = [];
+  const walk = (n: Node): void => {
+    if (n.leaf) out.push(n.blockNo);
+    else for (let i = 0; i < n.count; i++) walk(r.tree.cache.get(n.blocks[i]!));
+  };
+  walk(r.tree.committed.root);
+  return out;
+}
+
+/** The keys the delete test keeps: the first 1,000, then one in 20. */
+function kept(i: number): boolean {
+  return i < 1000 || i % 20 === 0;
+}
+
+/** Fisher-Yates with a small LCG, so a failure replays. */
+function shuffle(a: number[], seed: number): void {
+  let s = seed;
+  for (let i = a.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    const j = s % (i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+}
+
+/** Pages the log spans from the oldest live leaf to its head. */
+function span(r: Rig): number {
+  return r.lbs.nextBlock - r.tree.committed.oldest;
+}
+
+/** Let the clock run: `seconds` ticks, each followed by a pause for the idle cleaner's commits. */
+async function idleFor(r: Rig, seconds: number): Promise<void> {
+  for (let i = 0; i < seconds; i++) {
+    r.clock.now += 1000;
+    r.cleaner.tick();
+    await new Promise((res) => setTimeout(res, 30));
+  }
+  await r.tree.idle();
 }
 
 function expectChecked(r: Rig): void {
@@ -67,12 +117,14 @@ async function overwriteRandom(tree: Tree, n: number, count: number, gen: number
 }
 
 describe('cleaner', () => {
-  it('rewrites old leaves, frees whole segments below the oldest live block, and keeps the tree valid', async () => {
-    const r = rig(tmp(), 1);
+  it('rewrites old leaves as the debt asks, frees whole segments below the oldest live block, and keeps the tree valid', async () => {
+    // A space target so loose that the pacer never acts: the debt alone cleans.
+    const r = rig(tmp(), 1, 100);
     const N = 20_000;
     await load(r.tree, N, 0);
     // Scattered overwrites of a few keys: the leaves holding the rest grow old.
     await overwriteRandom(r.tree, N, 4000, 1, 7);
+    expect(r.cleaner.pagesCleaned).toBe(0);
     const before = r.lbs.stats();
     const oldestBefore = r.tree.committed.oldest;
     r.cleaner.tick();
@@ -114,6 +166,103 @@ describe('cleaner', () => {
     await r.lbs.close();
   });
 
+  it('keeps the span of the log within the space target under sustained random overwrite, whatever the debt', async () => {
+    // A rate so small the debt never reaches one page: only the pacer acts.
+    const r = rig(tmp(), 1e-12, 1.5);
+    const N = 20_000;
+    await load(r.tree, N, 0);
+    let worst = 0;
+    let commitPages = 0;
+    const inner = r.tree.onCommit;
+    r.tree.onCommit = (info) => {
+      inner?.(info);
+      commitPages = Math.max(commitPages, info.pagesWritten);
+      worst = Math.max(worst, span(r) / r.tree.committed.pages);
+    };
+    for (let gen = 1; gen <= 6; gen++) await overwriteRandom(r.tree, N, N, gen, 11 * gen);
+    expect(r.cleaner.debt.debt).toBeLessThan(1);
+    expect(r.cleaner.pagesCleaned).toBeGreaterThan(0);
+    // The target, plus the rounding of one commit's pages.
+    const live = r.tree.committed.pages;
+    expect(worst).toBeLessThanOrEqual(1.5 + commitPages / live);
+    expect(span(r)).toBeLessThanOrEqual(1.5 * live + commitPages);
+    // Freed behind it: the disk holds the span plus at most one segment and one commit.
+    await r.lbs.free(r.tree.freeFloor);
+    expect(r.lbs.nextBlock - r.lbs.firstBlock).toBeLessThanOrEqual(span(r) + 64 + commitPages);
+    expectChecked(r);
+    for (let i = 0; i < N; i += 89) expect(r.tree.get(key(i))).toBeDefined();
+    await r.cleaner.stop();
+    await r.lbs.close();
+  });
+
+  it('without the pacer the same overwrite lets the log grow past the target', async () => {
+    // The control for the test above: with cleaning off, nothing bounds the span.
+    const r = rig(tmp(), 0, 1.5);
+    const N = 20_000;
+    await load(r.tree, N, 0);
+    for (let gen = 1; gen <= 6; gen++) await overwriteRandom(r.tree, N, N, gen, 11 * gen);
+    expect(span(r)).toBeGreaterThan(2 * r.tree.committed.pages);
+    await r.cleaner.stop();
+    await r.lbs.close();
+  });
+
+  it('brings an idle store back within 2x of its live pages after most keys are deleted', async () => {
+    const dir = tmp();
+    const N = 20_000;
+    {
+      // Written with cleaning off: random overwrites, then 90% of the keys
+      // deleted in random order, leave garbage all along the log, and the
+      // first 1,000 keys, never touched, keep the oldest leaves in place.
+      const w = rig(dir, 0);
+      await load(w.tree, N, 0);
+      await overwriteRandom(w.tree, N, N / 2, 1, 3);
+      const doomed = Array.from({ length: N }, (_, i) => i).filter((i) => !kept(i));
+      shuffle(doomed, 17);
+      for (let j = 0; j < doomed.length; j += 512) {
+        await Promise.all(doomed.slice(j, j + 512).map((i) => submit(w.tree, [{ t: 'del', key: key(i) }])));
+      }
+      await w.cleaner.stop();
+      await w.lbs.close();
+    }
+    // Reopened with cleaning on: no state of the cleaner's own is needed.
+    const r = rig(dir, 1);
+    const disk = (): number => r.lbs.nextBlock - r.lbs.firstBlock;
+    expect(r.tree.committed.keys).toBe(N / 10 - 50);
+    expect(disk()).toBeGreaterThan(2 * r.tree.committed.pages);
+    const cleanedBefore = r.cleaner.pagesCleaned;
+    r.cleaner.tick();
+    await idleFor(r, 60);
+    await r.lbs.free(r.tree.freeFloor);
+    expect(r.cleaner.pagesCleaned).toBeGreaterThan(cleanedBefore);
+    expect(disk()).toBeLessThanOrEqual(2 * r.tree.committed.pages);
+    expectChecked(r);
+    for (let i = 0; i < N; i++) expect(r.tree.get(key(i)) !== undefined, `key ${i}`).toBe(kept(i));
+    await r.cleaner.stop();
+    await r.lbs.close();
+  });
+
+  it('leaves update passes in key order alone: they rewrite the oldest leaves themselves', async () => {
+    // The real clock: passes at full speed, as a bulk update runs them.
+    const r = rig(tmp(), 1, undefined, true);
+    const N = 20_000;
+    await load(r.tree, N, 0);
+    r.cleaner.tick();
+    const written0 = r.lbs.nextBlock;
+    for (let gen = 1; gen <= 4; gen++) {
+      for (let chunk = 0; chunk < N; chunk += 2000) {
+        const ps: Promise<void>[] = [];
+        for (let i = chunk; i < chunk + 2000; i++) ps.push(submit(r.tree, [{ t: 'put', entry: makeEntry(key(i), val(i, gen)) }]));
+        await Promise.all(ps);
+        r.cleaner.tick();
+      }
+    }
+    await r.tree.idle();
+    expect(r.cleaner.pagesCleaned).toBeLessThan((r.lbs.nextBlock - written0) * 0.05);
+    expectChecked(r);
+    await r.cleaner.stop();
+    await r.lbs.close();
+  });
+
   it('with cleaning off never cleans', async () => {
     const r = rig(tmp(), 0);
     await load(r.tree, 5000, 0);
@@ -125,6 +274,37 @@ describe('cleaner', () => {
     await r.tree.flush();
     expect(r.cleaner.pagesCleaned).toBe(0);
     expect(r.cleaner.debt.debt).toBe(0);
+    await r.cleaner.stop();
+    await r.lbs.close();
+  });
+});
+
+describe('the oldest leaves', () => {
+  it('come out oldest first, each leaf once, and next is the oldest leaf not yet taken', async () => {
+    const r = rig(tmp(), 0);
+    const N = 8000;
+    await load(r.tree, N, 0);
+    await overwriteRandom(r.tree, N, 3000, 1, 5);
+    const c = r.tree.committed;
+    const leaves = new OldestLeaves(r.tree.cache, c);
+    expect(leaves.next).toBe(c.oldest);
+    const blocks: number[] = [];
+    const firstKeys = new Set<string>();
+    for (;;) {
+      const expected = leaves.next;
+      const k = leaves.take();
+      if (k === undefined) break;
+      // The leaf that key leads to is the one `next` announced.
+      const leafBlock = findLeafBlock(r, k);
+      expect(leafBlock).toBe(expected);
+      blocks.push(leafBlock);
+      firstKeys.add(k.toString('hex'));
+    }
+    expect(leaves.next).toBe(Infinity);
+    for (let i = 1; i < blocks.length; i++) expect(blocks[i]!).toBeGreaterThanOrEqual(blocks[i - 1]!);
+    expect(new Set(blocks).size).toBe(blocks.length);
+    expect(firstKeys.size).toBe(blocks.length);
+    expect([...blocks].sort((a, b) => a - b)).toEqual(allLeafBlocks(r).sort((a, b) => a - b));
     await r.cleaner.stop();
     await r.lbs.close();
   });

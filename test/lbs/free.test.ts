@@ -54,6 +54,20 @@ describe('free', () => {
     await t.close();
   });
 
+  it('segmentStart names the file holding a block, before and after a free', async () => {
+    const dir = tmp();
+    const { s } = await build(dir);
+    const starts = (): number[] => [0, 1, 3, 4, 5, 7, 8, 11, 12, 15, 16, 99].map((b) => s.segmentStart(b));
+    expect(starts()).toEqual([0, 0, 0, 4, 4, 4, 8, 8, 12, 12, 16, 16]);
+    expect(await s.free(8)).toBe(2);
+    // Freed blocks map to the first file left; blocks past the end to nextBlock.
+    expect(starts()).toEqual([8, 8, 8, 8, 8, 8, 8, 8, 12, 12, 16, 16]);
+    await s.close();
+    const empty = BlockStore.open(tmp(), { blockSize: BS });
+    expect(empty.segmentStart(0)).toBe(0);
+    await empty.close();
+  });
+
   it('never deletes the newest segment, even when everything is below the mark', async () => {
     const dir = tmp();
     const { s, recs } = await build(dir);
