@@ -179,7 +179,19 @@ describe('cleaner', () => {
       commitPages = Math.max(commitPages, info.pagesWritten);
       worst = Math.max(worst, span(r) / r.tree.committed.pages);
     };
-    for (let gen = 1; gen <= 6; gen++) await overwriteRandom(r.tree, N, N, gen, 11 * gen);
+    for (let gen = 1; gen <= 3; gen++) await overwriteRandom(r.tree, N, N, gen, 11 * gen);
+    // A reader pins the commit of generation 3 while the pacer goes on.
+    const snap = r.tree.committed;
+    r.tree.pin(snap);
+    const gen3 = Array.from({ length: N }, (_, i) => r.tree.get(key(i))!.toString());
+    for (let gen = 4; gen <= 6; gen++) await overwriteRandom(r.tree, N, N, gen, 11 * gen);
+    await r.lbs.free(r.tree.freeFloor);
+    expect(r.tree.committed.oldest).toBeGreaterThan(snap.oldest); // the tree moved past it
+    expect(r.lbs.firstBlock).toBeLessThanOrEqual(snap.oldest); // but its blocks stayed
+    for (let i = 0; i < N; i++) expect(r.tree.lookupIn(snap, key(i))?.toString()).toBe(gen3[i]);
+    r.tree.unpin(snap);
+    await r.lbs.free(r.tree.freeFloor);
+    expect(r.lbs.firstBlock).toBeGreaterThan(snap.oldest);
     expect(r.cleaner.debt.debt).toBeLessThan(1);
     expect(r.cleaner.pagesCleaned).toBeGreaterThan(0);
     // The target, plus the rounding of one commit's pages.
