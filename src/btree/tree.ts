@@ -44,8 +44,14 @@ export interface Request {
   reject(err: unknown): void;
 }
 
-/** Called once a batch's `ops` operations have applied, before it rebalances and commits. */
-export type BatchHook = (work: WorkingTree, committed: Commit, ops: number) => void;
+/**
+ * Called once a batch's `ops` operations have applied, before it rebalances
+ * and commits. It may return a promise (to yield the event loop between
+ * slices of its own work); the batch waits for it. Nothing else touches the
+ * working tree meanwhile: new requests queue for the next batch, and readers
+ * see only the committed root.
+ */
+export type BatchHook = (work: WorkingTree, committed: Commit, ops: number) => void | Promise<void>;
 
 export interface CommitInfo {
   requests: number;
@@ -195,7 +201,7 @@ export class Tree {
           ops++;
         }
       }
-      this.onBatch?.(work, prev, ops);
+      if (this.onBatch !== undefined) await this.onBatch(work, prev, ops);
       if (work.dirtied > 0) {
         const { root, pagesDelta } = new Balancer(this.cache, this.nodeCapacity, work.superseded).run(work.root);
         const before = this.lbs.nextBlock;

@@ -25,11 +25,12 @@
  *   rewrite pays the debt back almost whole.
  *
  * Neither rule takes a leaf less than half a tree behind the head (it would
- * soon be rewritten again), so a bulk load in key order is not cleaned. Work
- * is done in slices: at most max(`sliceLeaves`, the batch's operations)
- * leaves per commit for the debt, twice that for the pacer, so neither the
- * event loop nor user writes wait on a large clean, yet cleaning keeps pace
- * with heavy writing. When the store is idle the cleaner commits on its own.
+ * soon be rewritten again), so a bulk load in key order is not cleaned. At
+ * most max(`sliceLeaves`, the batch's operations) leaves per commit for the
+ * debt, twice that for the pacer, so user writes never wait on a large
+ * clean, yet cleaning keeps pace with heavy writing; and the event loop is
+ * yielded after every `sliceLeaves` leaves. When the store is idle the
+ * cleaner commits on its own.
  *
  * The cleaner keeps no state on disk: after reopen the debt starts at zero
  * and grows again from the garbage it finds.
@@ -67,6 +68,11 @@ export interface CleanerStats {
   segmentsFreed: number;
 }
 
+/** Let the event loop run other work (reads, new requests) before going on. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** The pacer pays off an excess over the space target over this many commits. */
 const CATCH_UP_COMMITS = 8;
 
@@ -98,11 +104,14 @@ export class Cleaner {
     this.slice = opts.sliceLeaves ?? 256;
     this.intervalMs = opts.intervalMs ?? 1000;
     this.now = opts.now ?? (() => performance.now());
-    tree.onBatch = (work, committed, ops) => {
+    tree.onBatch = async (work, committed, ops) => {
       // Count the leaves cleaning copied, not those the batch had dirtied already.
       const before = work.rewritten.length;
-      this.clean(work, committed, Math.max(this.slice, ops));
-      this.pagesCleaned += work.rewritten.length - before;
+      try {
+        await this.clean(work, committed, Math.max(this.slice, ops));
+      } finally {
+        this.pagesCleaned += work.rewritten.length - before;
+      }
     };
     tree.onCommit = (info) => {
       if (this.debt.rate <= 0) return;
@@ -131,13 +140,21 @@ export class Cleaner {
     return this.debt.rate > 0 && (this.excess(c) > 0 || this.owed(c));
   }
 
-  /** Dirty the leaves this commit should rewrite (see the file comment); returns how many it took. */
-  clean(work: WorkingTree, committed: Commit, slice: number): number {
+  /**
+   * Dirty the leaves this commit should rewrite (see the file comment);
+   * resolves with how many it took. Yields the event loop after every
+   * `sliceLeaves` leaves, so a large clean inside a big batch never holds it
+   * for long.
+   */
+  async clean(work: WorkingTree, committed: Commit, slice: number): Promise<number> {
     if (committed.root.blockNo < 0) return 0;
     const leaves = new OldestLeaves(this.tree.cache, committed);
     let k = 0;
     if (this.reclaimBelow > 0) {
-      for (; k < slice && leaves.next < this.reclaimBelow; k++) work.touch(leaves.take()!);
+      while (k < slice && leaves.next < this.reclaimBelow) {
+        work.touch(leaves.take()!);
+        if (++k % this.slice === 0) await nextTurn();
+      }
       return k;
     }
     if (this.debt.rate <= 0) return 0;
@@ -150,12 +167,15 @@ export class Cleaner {
     const allowed = excess > 0 ? excess / CATCH_UP_COMMITS : excess;
     while (k < 2 * slice && leaves.next < young && leaves.next - oldest < work.dirtied + allowed) {
       work.touch(leaves.take()!);
-      k++;
+      if (++k % this.slice === 0) await nextTurn();
     }
     if (k > 0 || !this.owed(committed)) return k;
     // The debt.
     const want = Math.min(slice, Math.ceil(this.debt.debt));
-    for (; k < want && leaves.next < young; k++) work.touch(leaves.take()!);
+    while (k < want && leaves.next < young) {
+      work.touch(leaves.take()!);
+      if (++k % this.slice === 0) await nextTurn();
+    }
     return k;
   }
 

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BlockStore } from '../../src/lbs/index.js';
-import { OldestLeaves, Tree, checkTree, makeEntry, type Op } from '../../src/btree/index.js';
+import { OldestLeaves, Tree, WorkingTree, checkTree, makeEntry, type Op } from '../../src/btree/index.js';
 import { Cleaner } from '../../src/cleaner/index.js';
 import { findLeaf } from '../../src/btree/find.js';
 import type { Node } from '../../src/btree/node.js';
@@ -273,6 +273,60 @@ describe('cleaner', () => {
     expectChecked(r);
     await r.cleaner.stop();
     await r.lbs.close();
+  });
+
+  it('yields the event loop between slices of a large clean inside one batch', async () => {
+    const dir = tmp();
+    const N = 20_000;
+    {
+      const w = rig(dir, 0);
+      await load(w.tree, N, 0);
+      for (let gen = 1; gen <= 3; gen++) await overwriteRandom(w.tree, N, N, gen, 5 * gen);
+      await w.cleaner.stop();
+      await w.lbs.close();
+    }
+    const lbs = BlockStore.open(dir, { blockSize: 4096, segmentSize: 64 * 4096, sync: false });
+    const tree = new Tree(lbs, { cacheSize: 1 << 20 });
+    // The debt's rule (the pacer kept out by a loose target): it takes up to
+    // max(sliceLeaves, batch operations) = 50 of the oldest leaves.
+    const clock = { now: 0 };
+    const cleaner = new Cleaner(tree, { cleaning: 1, spaceTarget: 100, sliceLeaves: 8, now: () => clock.now });
+    cleaner.tick();
+    clock.now += 1000;
+    cleaner.tick();
+    expect(cleaner.debt.debt).toBeGreaterThan(50);
+    // Count touches, and sample the count from other turns of the event loop.
+    const proto = WorkingTree.prototype;
+    const touch = proto.touch;
+    let touches = 0;
+    proto.touch = function (this: WorkingTree, k: Buffer): void {
+      touches++;
+      touch.call(this, k);
+    };
+    const seen: number[] = [];
+    let done = false;
+    const sample = (): void => {
+      seen.push(touches);
+      if (!done) setImmediate(sample);
+    };
+    try {
+      const ops: Op[] = [];
+      for (let i = 0; i < 50; i++) ops.push({ t: 'put', entry: makeEntry(key(i * 7), val(i, 9)) });
+      const p = submit(tree, ops);
+      setImmediate(sample);
+      await p;
+    } finally {
+      done = true;
+      proto.touch = touch;
+    }
+    // One batch of 50 operations: 50 leaves, 8 between yields.
+    expect(touches).toBe(50);
+    expect(cleaner.pagesCleaned).toBeGreaterThan(16);
+    expect(seen.some((n) => n > 0 && n < touches)).toBe(true);
+    for (const n of seen) if (n > 0 && n < touches) expect(n % 8).toBe(0);
+    expect(checkTree(lbs, tree.committed, tree.nodeCapacity).problems).toEqual([]);
+    await cleaner.stop();
+    await lbs.close();
   });
 
   it('with cleaning off never cleans', async () => {
