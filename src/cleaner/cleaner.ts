@@ -46,7 +46,9 @@ export interface CleanerOptions {
   /** Most pages the log may span from its oldest live leaf, as a multiple of
    * the live pages. Defaults to DEFAULT_SPACE_TARGET. */
   spaceTarget?: number;
-  /** Least leaves a commit may clean (the slice). Defaults to 256. */
+  /** The slice: leaves a commit may clean at the least (more in bigger
+   * batches), and leaves dirtied between yields of the event loop.
+   * Defaults to 256. */
   sliceLeaves?: number;
   /** Milliseconds between ticks. Defaults to 1000. */
   intervalMs?: number;
@@ -150,33 +152,27 @@ export class Cleaner {
     if (committed.root.blockNo < 0) return 0;
     const leaves = new OldestLeaves(this.tree.cache, committed);
     let k = 0;
-    if (this.reclaimBelow > 0) {
-      while (k < slice && leaves.next < this.reclaimBelow) {
+    /** Dirty the oldest leaf left while `more()`, yielding every `sliceLeaves`. */
+    const takeWhile = async (more: () => boolean): Promise<number> => {
+      while (more()) {
         work.touch(leaves.take()!);
         if (++k % this.slice === 0) await nextTurn();
       }
       return k;
-    }
+    };
+    if (this.reclaimBelow > 0) return takeWhile(() => k < slice && leaves.next < this.reclaimBelow);
     if (this.debt.rate <= 0) return 0;
-    const l = this.tree.lbs;
     const oldest = committed.oldest;
-    const young = l.nextBlock - Math.floor(committed.pages / 2);
+    const young = this.tree.lbs.nextBlock - Math.floor(committed.pages / 2);
     // Pacer. After the commit the span is (head + work.dirtied) - leaves.next,
     // and work.dirtied grows with every leaf (and parent) touched.
     const excess = this.excess(committed);
     const allowed = excess > 0 ? excess / CATCH_UP_COMMITS : excess;
-    while (k < 2 * slice && leaves.next < young && leaves.next - oldest < work.dirtied + allowed) {
-      work.touch(leaves.take()!);
-      if (++k % this.slice === 0) await nextTurn();
-    }
+    await takeWhile(() => k < 2 * slice && leaves.next < young && leaves.next - oldest < work.dirtied + allowed);
     if (k > 0 || !this.owed(committed)) return k;
     // The debt.
     const want = Math.min(slice, Math.ceil(this.debt.debt));
-    while (k < want && leaves.next < young) {
-      work.touch(leaves.take()!);
-      if (++k % this.slice === 0) await nextTurn();
-    }
-    return k;
+    return takeWhile(() => k < want && leaves.next < young);
   }
 
   /** Start the once-a-second clock (no-op when cleaning is off). */
