@@ -15,7 +15,10 @@
  * | `BIRCH_BAD_ARGUMENT`    | an argument or option has the wrong type or an invalid value         |
  * | `BIRCH_KEY_TOO_LARGE`   | a key longer than 255 bytes                                          |
  * | `BIRCH_VALUE_TOO_LARGE` | a value longer than 255 bytes                                        |
- * | `BIRCH_BLOCK_SIZE`      | the store was created with another block size than the one asked for |
+ * | `BIRCH_BLOCK_SIZE`      | the store was created with another block size than the one asked for, |
+ * |                         | or one too small for the B+tree                                      |
+ * | `BIRCH_INTERNAL`        | an invariant of birch itself failed: a bug in birch, not in the      |
+ * |                         | caller's input; report it (never thrown for bad input or bad disks)  |
  */
 export type BirchErrorCode =
   | 'BIRCH_LOCKED'
@@ -26,7 +29,8 @@ export type BirchErrorCode =
   | 'BIRCH_BAD_ARGUMENT'
   | 'BIRCH_KEY_TOO_LARGE'
   | 'BIRCH_VALUE_TOO_LARGE'
-  | 'BIRCH_BLOCK_SIZE';
+  | 'BIRCH_BLOCK_SIZE'
+  | 'BIRCH_INTERNAL';
 
 export class BirchError extends Error {
   readonly code: BirchErrorCode;
@@ -54,6 +58,26 @@ export function ioError(what: string, file: string, cause: unknown): BirchError 
   return new BirchError('BIRCH_IO', `${what} failed on ${file}: ${sys}`, { cause, file });
 }
 
+/** An error's message without the " (file at offset N)" that corrupt() adds (its fields carry the place). */
+export function messageWithoutPlace(err: BirchError): string {
+  const place = err.file !== undefined ? ` (${err.file} at offset ${err.offset})` : '';
+  return place !== '' && err.message.endsWith(place) ? err.message.slice(0, -place.length) : err.message;
+}
+
 export function corrupt(message: string, file: string, offset: number): BirchError {
   return new BirchError('BIRCH_CORRUPT', `${message} (${file} at offset ${offset})`, { file, offset });
+}
+
+/**
+ * Check an internal invariant: if `cond` is false, birch has a bug. The one
+ * way invariant failures are raised (never with a user-facing code), so that
+ * a caller can tell "my input is wrong" from "birch is wrong".
+ */
+export function invariant(cond: unknown, message: string): asserts cond {
+  if (!cond) throw internalError(message);
+}
+
+/** The error for a failed invariant (see invariant()). */
+export function internalError(message: string): BirchError {
+  return new BirchError('BIRCH_INTERNAL', `internal error (a bug in birch, please report it): ${message}`);
 }

@@ -5,11 +5,9 @@
  * @internal
  */
 import { BirchError } from '../errors.js';
-import { makeEntry, type Bound, type Op } from '../btree/index.js';
+import { MAX_KEY_SIZE, MAX_VALUE_SIZE, makeEntry, type Bound, type Op } from '../btree/index.js';
 import type { BatchOp, Bytes, RangeOptions } from './types.js';
 
-export const MAX_KEY = 255;
-export const MAX_VALUE = 255;
 
 function bytes(x: unknown, what: string, copy: boolean): Buffer {
   if (typeof x === 'string') return Buffer.from(x, 'utf8');
@@ -26,26 +24,30 @@ function describe(x: unknown): string {
   return typeof x;
 }
 
+function sizedKey(b: Buffer): Buffer {
+  if (b.length > MAX_KEY_SIZE) throw new BirchError('BIRCH_KEY_TOO_LARGE', `key of ${b.length} bytes exceeds ${MAX_KEY_SIZE}`);
+  return b;
+}
+
+function sizedValue(b: Buffer, what: string): Buffer {
+  if (b.length > MAX_VALUE_SIZE) {
+    throw new BirchError('BIRCH_VALUE_TOO_LARGE', `${what} of ${b.length} bytes exceeds ${MAX_VALUE_SIZE}`);
+  }
+  return b;
+}
+
 /** A key to store: copied, so later changes to the caller's buffer do not reach the store. */
 export function keyIn(x: unknown): Buffer {
-  const b = bytes(x, 'key', true);
-  if (b.length > MAX_KEY) throw new BirchError('BIRCH_KEY_TOO_LARGE', `key of ${b.length} bytes exceeds ${MAX_KEY}`);
-  return b;
+  return sizedKey(bytes(x, 'key', true));
 }
 
 /** A key to look up: a view is enough (nothing keeps it). */
 export function keyView(x: unknown): Buffer {
-  const b = bytes(x, 'key', false);
-  if (b.length > MAX_KEY) throw new BirchError('BIRCH_KEY_TOO_LARGE', `key of ${b.length} bytes exceeds ${MAX_KEY}`);
-  return b;
+  return sizedKey(bytes(x, 'key', false));
 }
 
 export function valueIn(x: unknown, what = 'value'): Buffer {
-  const b = bytes(x, what, true);
-  if (b.length > MAX_VALUE) {
-    throw new BirchError('BIRCH_VALUE_TOO_LARGE', `${what} of ${b.length} bytes exceeds ${MAX_VALUE}`);
-  }
-  return b;
+  return sizedValue(bytes(x, what, true), what);
 }
 
 /**
@@ -53,12 +55,7 @@ export function valueIn(x: unknown, what = 'value'): Buffer {
  * length, key, value length, value): checked, and copied exactly once.
  */
 export function entryIn(key: unknown, value: unknown): Buffer {
-  const k = keyView(key);
-  const v = bytes(value, 'value', false);
-  if (v.length > MAX_VALUE) {
-    throw new BirchError('BIRCH_VALUE_TOO_LARGE', `value of ${v.length} bytes exceeds ${MAX_VALUE}`);
-  }
-  return makeEntry(k, v);
+  return makeEntry(keyView(key), sizedValue(bytes(value, 'value', false), 'value'));
 }
 
 export function batchIn(ops: unknown): Op[] {
@@ -68,8 +65,8 @@ export function batchIn(ops: unknown): Op[] {
       throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} must be an object, got ${describe(op)}`);
     }
     const o = op as Partial<BatchOp> & { type?: unknown };
-    if (o.type === 'put') return { t: 'put', entry: entryIn(o.key, (o as { value?: unknown }).value) };
-    if (o.type === 'del') return { t: 'del', key: keyIn(o.key) };
+    if (o.type === 'put') return { kind: 'put', entry: entryIn(o.key, (o as { value?: unknown }).value) };
+    if (o.type === 'del') return { kind: 'del', key: keyIn(o.key) };
     throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} has type ${String(o.type)}; expected 'put' or 'del'`);
   });
 }

@@ -29,6 +29,12 @@ export interface OpenOptions {
    * adds up to one segment on top). Lower means less disk and more
    * rewriting. 1.1 to 100; defaults to 1.5. Ignored when cleaning is 0. */
   spaceTarget?: number;
+  /** Strict mode, for tests and debugging (kivaloo's sanity checks, bbolt's
+   * StrictMode): every batch's rebalanced tree is checked in memory before it
+   * is written, and a broken invariant fails that batch with BIRCH_INTERNAL.
+   * Costs CPU on every commit. Defaults to true when the environment variable
+   * BIRCH_STRICT is "1", else false. */
+  strict?: boolean;
 }
 
 /** Bounds and direction of a range read. All bounds are optional and combine. */
@@ -84,10 +90,27 @@ export interface StoreStats {
   averageBatch: number;
 }
 
+/** One problem check() found. */
+export interface CheckProblem {
+  /** What kind of problem: 'unreadable' (I/O error, checksum, malformed page),
+   * 'root-flag', 'too-large', 'empty', 'order', 'bounds', 'structure',
+   * 'freed', 'oldest-pointer' or 'trailer'. */
+  kind: string;
+  /** What is wrong, for people (without the location). */
+  message: string;
+  /** The block concerned, where there is one. */
+  block?: number;
+  /** The segment file holding the block, and the block's byte offset in it. */
+  file?: string;
+  offset?: number;
+  /** For 'unreadable': the error's code (BIRCH_CORRUPT, BIRCH_IO). */
+  code?: string;
+}
+
 export interface CheckReport {
   ok: boolean;
-  /** Problems found, each naming the block (and file/offset for read errors). */
-  problems: string[];
+  /** Every problem found (the walk goes on past the first). */
+  problems: CheckProblem[];
   keys: number;
   pages: number;
   height: number;

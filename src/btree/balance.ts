@@ -16,6 +16,7 @@
  *
  * @internal
  */
+import { internalError } from '../errors.js';
 import type { NodeCache } from './cache.js';
 import { shortSeparator } from './compare.js';
 import {
@@ -41,13 +42,13 @@ export class Balancer {
   private readonly recheck = new Set<number>();
 
   /**
-   * @param superseded receives the block numbers of clean nodes the
+   * @param nodesReplaced receives the block numbers of clean nodes the
    *   rebalance replaces (merged away, or copied to be changed).
    */
   constructor(
     private readonly cache: NodeCache,
     private readonly cap: number,
-    private readonly superseded: number[],
+    private readonly nodesReplaced: number[],
   ) {
     this.mergeLimit = Math.floor((2 * cap) / 3);
   }
@@ -65,7 +66,7 @@ export class Balancer {
     while (pieces.length > 1) {
       level++;
       const p = new Parent(DIRTY, level, seps, pieces.map(() => DIRTY), pieces.map(() => DIRTY));
-      p.kids = pieces.slice();
+      p.children = pieces.slice();
       this.pagesDelta++;
       ({ pieces, seps } = this.split(p));
     }
@@ -88,9 +89,9 @@ export class Balancer {
       return node.size > this.cap ? this.split(node) : { pieces: [node], seps: [] };
     }
     // Children first (from the right, so splicing keeps indices valid).
-    const kids = node.kids!;
-    for (let i = kids.length - 1; i >= 0; i--) {
-      const kid = kids[i];
+    const children = node.children!;
+    for (let i = children.length - 1; i >= 0; i--) {
+      const kid = children[i];
       if (kid === undefined) continue;
       const { pieces, seps } = this.balance(kid);
       this.replaceChild(node, i, pieces, seps);
@@ -105,7 +106,7 @@ export class Balancer {
 
   /** Put `pieces` (with separators `seps` between them) where child i was. */
   private replaceChild(p: Parent, i: number, pieces: Node[], seps: Buffer[]): void {
-    if (pieces.length === 1 && pieces[0] === p.kids![i]) return;
+    if (pieces.length === 1 && pieces[0] === p.children![i]) return;
     const n = pieces.length;
     if (n === 0) {
       // Drop child i and one separator next to it: its neighbour takes its range.
@@ -118,7 +119,7 @@ export class Balancer {
     } else {
       p.keys.splice(i, 0, ...seps);
     }
-    p.kids!.splice(i, 1, ...pieces);
+    p.children!.splice(i, 1, ...pieces);
     p.blocks.splice(i, 1, ...pieces.map(() => DIRTY));
     p.oldest.splice(i, 1, ...pieces.map(() => DIRTY));
     recomputeParentSize(p);
@@ -128,8 +129,8 @@ export class Balancer {
   private mergePass(p: Parent): void {
     let i = 0;
     while (i + 1 < p.count) {
-      const a = p.kids![i];
-      const b = p.kids![i + 1];
+      const a = p.children![i];
+      const b = p.children![i + 1];
       if (a === undefined && b === undefined && !this.recheck.has(p.blocks[i]!) && !this.recheck.has(p.blocks[i + 1]!)) {
         i++;
         continue;
@@ -145,7 +146,7 @@ export class Balancer {
         continue;
       }
       const l = this.dirtyChild(p, i);
-      if (right.blockNo !== DIRTY) this.superseded.push(right.blockNo);
+      if (right.blockNo !== DIRTY) this.nodesReplaced.push(right.blockNo);
       const r = right.blockNo === DIRTY ? right : right.cloneDirty();
       if (l.leaf && r.leaf) {
         for (let j = 0; j < r.count; j++) {
@@ -157,13 +158,13 @@ export class Balancer {
         l.keys.push(sep, ...r.keys);
         l.blocks.push(...r.blocks);
         l.oldest.push(...r.oldest);
-        l.kids!.push(...r.kids!);
+        l.children!.push(...r.children!);
         recomputeParentSize(l);
       } else {
-        throw new Error('siblings of different kinds');
+        throw internalError('siblings of different kinds');
       }
       p.keys.splice(i, 1);
-      p.kids!.splice(i + 1, 1);
+      p.children!.splice(i + 1, 1);
       p.blocks.splice(i + 1, 1);
       p.oldest.splice(i + 1, 1);
       recomputeParentSize(p);
@@ -174,11 +175,11 @@ export class Balancer {
 
   /** Child i of dirty parent p, made dirty if it was clean. */
   private dirtyChild(p: Parent, i: number): Node {
-    let c = p.kids![i];
+    let c = p.children![i];
     if (c === undefined) {
-      this.superseded.push(p.blocks[i]!);
+      this.nodesReplaced.push(p.blocks[i]!);
       c = this.cache.get(p.blocks[i]!).cloneDirty();
-      p.kids![i] = c;
+      p.children![i] = c;
       p.blocks[i] = DIRTY;
     }
     return c;
@@ -241,7 +242,7 @@ export class Balancer {
           node.blocks.slice(start, end),
           node.oldest.slice(start, end),
         );
-        p.kids = node.kids!.slice(start, end);
+        p.children = node.children!.slice(start, end);
         pieces.push(p);
         left -= entry(start) + (acc - CHILD_POINTER_SIZE);
         start = end;

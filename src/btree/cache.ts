@@ -62,7 +62,7 @@ export class NodeCache {
       return e.node;
     }
     this.misses++;
-    const { node } = decodePage(this.lbs.read(blockNo), blockNo);
+    const { node } = decodePage(this.lbs.read(blockNo), blockNo, this.lbs.locate(blockNo));
     this.insert(node);
     return node;
   }

@@ -8,16 +8,55 @@
  * the least leaf block below it; non-root nodes are not empty; and the
  * commit trailer's key count, page count, height and oldest leaf match.
  *
+ * Problems are structured (what, which block, where on disk); the command
+ * line formats them.
+ *
  * @internal
  */
-import { BirchError } from '../errors.js';
+import { BirchError, messageWithoutPlace } from '../errors.js';
 import type { BlockStore } from '../lbs/index.js';
 import type { Commit } from './commit.js';
 import { decodePage, type DecodedPage } from './serialize.js';
 
+/** What kind of problem the checker found. */
+export type CheckProblemKind =
+  /** A page could not be read or decoded (I/O error, checksum, malformed page). */
+  | 'unreadable'
+  /** The root flag (commit trailer) is on a non-root page, or missing on the root. */
+  | 'root-flag'
+  /** A page larger than the node capacity. */
+  | 'too-large'
+  /** An empty page below the root. */
+  | 'empty'
+  /** Keys or separators not strictly ascending. */
+  | 'order'
+  /** A key or separator outside the bounds its parent's separators set. */
+  | 'bounds'
+  /** A child written after its parent, or at a level that does not fit. */
+  | 'structure'
+  /** A child pointer to a block that was freed. */
+  | 'freed'
+  /** An oldest-leaf pointer that is not the least leaf block below it. */
+  | 'oldest-pointer'
+  /** The commit trailer's counts disagree with the tree. */
+  | 'trailer';
+
+export interface CheckProblem {
+  kind: CheckProblemKind;
+  /** What is wrong, for people (without the location, which the fields below give). */
+  message: string;
+  /** The block concerned, where there is one. */
+  block?: number;
+  /** The segment file holding `block`, and the block's byte offset in it. */
+  file?: string;
+  offset?: number;
+  /** For 'unreadable': the error's code (BIRCH_CORRUPT, BIRCH_IO). */
+  code?: string;
+}
+
 export interface CheckResult {
   ok: boolean;
-  problems: string[];
+  problems: CheckProblem[];
   keys: number;
   pages: number;
   height: number;
@@ -31,62 +70,66 @@ interface Sub {
 }
 
 export function checkTree(lbs: BlockStore, commit: Commit, nodeCapacity: number): CheckResult {
-  const problems: string[] = [];
-  const rootBlock = commit.root.blockNo;
-  if (rootBlock < 0) {
-    // Never committed: the virtual empty root.
-    return { ok: true, problems, keys: 0, pages: 1, height: 1 };
-  }
+  const problems: CheckProblem[] = [];
+  if (commit.empty) return { ok: true, problems, keys: 0, pages: 1, height: 1 };
+  const report = (kind: CheckProblemKind, message: string, block?: number, extra: Partial<CheckProblem> = {}): void => {
+    const where = block === undefined ? undefined : lbs.locate(block);
+    problems.push({ kind, message, ...(block !== undefined && { block }), ...where, ...extra });
+  };
 
-  const read = (blockNo: number, where: string): DecodedPage | undefined => {
+  const read = (blockNo: number): DecodedPage | undefined => {
     try {
-      return decodePage(lbs.read(blockNo), blockNo);
+      return decodePage(lbs.read(blockNo), blockNo, lbs.locate(blockNo));
     } catch (err) {
-      const e = err as BirchError;
-      const place = e.file !== undefined ? ` (${e.file} at offset ${e.offset ?? '?'})` : '';
-      problems.push(`${where}: block ${blockNo}: ${e.code ?? 'ERROR'} ${e.message}${place}`);
+      const e = err instanceof BirchError ? err : undefined;
+      report('unreadable', e === undefined ? String(err) : messageWithoutPlace(e), blockNo, {
+        ...(e !== undefined && { code: e.code }),
+        ...(e?.file !== undefined && { file: e.file }),
+        ...(e?.offset !== undefined && { offset: e.offset }),
+      });
       return undefined;
     }
   };
 
   const walk = (blockNo: number, lo: Buffer | undefined, hi: Buffer | undefined, isRoot: boolean): Sub | undefined => {
-    const page = read(blockNo, isRoot ? 'root' : 'page');
+    const page = read(blockNo);
     if (page === undefined) return undefined;
     const { node, trailer } = page;
-    const at = `block ${blockNo}`;
-    if (isRoot !== (trailer !== undefined)) problems.push(`${at}: root flag ${trailer !== undefined} where root=${isRoot}`);
-    if (node.size > nodeCapacity) problems.push(`${at}: page of ${node.size} bytes exceeds node capacity ${nodeCapacity}`);
-    if (!isRoot && node.count === 0) problems.push(`${at}: empty non-root node`);
+    if (isRoot !== (trailer !== undefined)) {
+      report('root-flag', isRoot ? 'the root page has no commit trailer' : 'a page below the root has a commit trailer', blockNo);
+    }
+    if (node.size > nodeCapacity) report('too-large', `page of ${node.size} bytes exceeds node capacity ${nodeCapacity}`, blockNo);
+    if (!isRoot && node.count === 0) report('empty', 'empty page below the root', blockNo);
     const inBounds = (k: Buffer): boolean =>
       (lo === undefined || k.compare(lo) >= 0) && (hi === undefined || k.compare(hi) < 0);
     if (node.leaf) {
       let prev: Buffer | undefined;
       for (let i = 0; i < node.count; i++) {
         const k = node.keyAt(i);
-        if (prev !== undefined && prev.compare(k) >= 0) problems.push(`${at}: keys out of order at ${i}`);
-        if (!inBounds(k)) problems.push(`${at}: key ${i} outside its parent's separators`);
+        if (prev !== undefined && prev.compare(k) >= 0) report('order', `keys out of order at ${i}`, blockNo);
+        if (!inBounds(k)) report('bounds', `key ${i} outside its parent's separators`, blockNo);
         prev = k;
       }
       return { keys: node.count, pages: 1, oldest: blockNo, level: 0 };
     }
     for (let i = 0; i < node.keys.length; i++) {
       const k = node.keys[i]!;
-      if (i > 0 && node.keys[i - 1]!.compare(k) >= 0) problems.push(`${at}: separators out of order at ${i}`);
-      if (!inBounds(k)) problems.push(`${at}: separator ${i} outside its parent's bounds`);
+      if (i > 0 && node.keys[i - 1]!.compare(k) >= 0) report('order', `separators out of order at ${i}`, blockNo);
+      if (!inBounds(k)) report('bounds', `separator ${i} outside its parent's bounds`, blockNo);
     }
     const sum: Sub = { keys: 0, pages: 1, oldest: Infinity, level: node.level };
     for (let i = 0; i < node.count; i++) {
       const child = node.blocks[i]!;
-      if (child >= blockNo) problems.push(`${at}: child ${i} (block ${child}) not written before its parent`);
+      if (child >= blockNo) report('structure', `child ${i} (block ${child}) not written before its parent`, blockNo);
       if (child < lbs.firstBlock) {
-        problems.push(`${at}: child ${i} points at freed block ${child}`);
+        report('freed', `child ${i} points at freed block ${child}`, blockNo);
         continue;
       }
       const sub = walk(child, i > 0 ? node.keys[i - 1] : lo, i < node.keys.length ? node.keys[i] : hi, false);
       if (sub === undefined) continue;
-      if (sub.level !== node.level - 1) problems.push(`${at}: child ${i} at level ${sub.level}, expected ${node.level - 1}`);
+      if (sub.level !== node.level - 1) report('structure', `child ${i} at level ${sub.level}, expected ${node.level - 1}`, blockNo);
       if (sub.oldest !== node.oldest[i]) {
-        problems.push(`${at}: oldest-leaf pointer of child ${i} is ${node.oldest[i]}, subtree's oldest leaf is ${sub.oldest}`);
+        report('oldest-pointer', `oldest-leaf pointer of child ${i} is ${node.oldest[i]}, subtree's oldest leaf is ${sub.oldest}`, blockNo);
       }
       sum.keys += sub.keys;
       sum.pages += sub.pages;
@@ -95,14 +138,13 @@ export function checkTree(lbs: BlockStore, commit: Commit, nodeCapacity: number)
     return sum;
   };
 
+  const rootBlock = commit.root.blockNo;
   const total = walk(rootBlock, undefined, undefined, true);
-  if (total !== undefined) {
-    const height = total.level + 1;
-    if (total.keys !== commit.keys) problems.push(`trailer says ${commit.keys} keys, tree holds ${total.keys}`);
-    if (total.pages !== commit.pages) problems.push(`trailer says ${commit.pages} pages, tree has ${total.pages}`);
-    if (height !== commit.height) problems.push(`trailer says height ${commit.height}, tree is ${height}`);
-    if (total.oldest !== commit.oldest) problems.push(`trailer says oldest leaf ${commit.oldest}, tree's is ${total.oldest}`);
-    return { ok: problems.length === 0, problems, keys: total.keys, pages: total.pages, height };
-  }
-  return { ok: false, problems, keys: 0, pages: 0, height: 0 };
+  if (total === undefined) return { ok: false, problems, keys: 0, pages: 0, height: 0 };
+  const height = total.level + 1;
+  if (total.keys !== commit.keys) report('trailer', `trailer says ${commit.keys} keys, tree holds ${total.keys}`, rootBlock);
+  if (total.pages !== commit.pages) report('trailer', `trailer says ${commit.pages} pages, tree has ${total.pages}`, rootBlock);
+  if (height !== commit.height) report('trailer', `trailer says height ${commit.height}, tree is ${height}`, rootBlock);
+  if (total.oldest !== commit.oldest) report('trailer', `trailer says oldest leaf ${commit.oldest}, tree's is ${total.oldest}`, rootBlock);
+  return { ok: problems.length === 0, problems, keys: total.keys, pages: total.pages, height };
 }

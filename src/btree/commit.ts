@@ -16,6 +16,7 @@
  *
  * @internal
  */
+import { invariant } from '../errors.js';
 import type { BlockStore } from '../lbs/index.js';
 import type { NodeCache } from './cache.js';
 import { DIRTY, Leaf, type Node } from './node.js';
@@ -24,6 +25,8 @@ import { encodePage, type CommitTrailer } from './serialize.js';
 /** The committed state: the root every reader starts from. */
 export interface Commit {
   root: Node;
+  /** A store that never committed: the root is a virtual empty leaf on no block. */
+  empty: boolean;
   seq: number;
   keys: number;
   pages: number;
@@ -56,9 +59,9 @@ export async function writeCommit(
   };
   const visit = (n: Node, trailer: Omit<CommitTrailer, 'oldest'> | undefined): void => {
     if (!n.leaf) {
-      const kids = n.kids!;
-      for (let i = 0; i < kids.length; i++) {
-        const kid = kids[i];
+      const children = n.children!;
+      for (let i = 0; i < children.length; i++) {
+        const kid = children[i];
         if (kid === undefined) continue;
         visit(kid, undefined);
         n.blocks[i] = kid.blockNo;
@@ -71,7 +74,7 @@ export async function writeCommit(
     offsets.push(offs);
     pages.push(encodePage(n, trailer === undefined ? undefined : { ...trailer, oldest: oldestOf(n) }, offs));
   };
-  if (root.blockNo !== DIRTY) throw new Error('commit root must be dirty');
+  invariant(root.blockNo === DIRTY, 'commit root must be dirty');
   const height = root.leaf ? 1 : root.level + 1;
   const next = {
     seq: prev.seq + 1,
@@ -91,12 +94,12 @@ export async function writeCommit(
     if (n.leaf) {
       clean = Leaf.packed(n.blockNo, pages[i]!.subarray(0, n.size), offsets[i]!, n.size);
     } else {
-      n.kids = undefined;
+      n.children = undefined;
       n.page = pages[i]!;
       n.sepOffs = offsets[i]!;
       clean = n;
     }
     cache.insert(clean);
   }
-  return { root: clean!, ...next, oldest: oldestOf(clean!) };
+  return { root: clean!, empty: false, ...next, oldest: oldestOf(clean!) };
 }

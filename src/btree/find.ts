@@ -68,7 +68,7 @@ export function childIndex(p: Parent, kb: Uint8Array, ks: number, ke: number): n
 
 /** Child i of `p`: the dirty node it holds, or the clean node from the cache. */
 export function childAt(cache: NodeCache, p: Parent, i: number): Node {
-  return p.kids?.[i] ?? cache.get(p.blocks[i]!);
+  return p.children?.[i] ?? cache.get(p.blocks[i]!);
 }
 
 /** The leaf whose key range covers the key `kb[ks, ke)`, without changing anything. */

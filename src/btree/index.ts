@@ -1,9 +1,11 @@
-/** The B+tree layer. @internal */
-export { Tree, type Request, type BatchHook, type CommitInfo, type TreeOptions } from './tree.js';
+/** The B+tree layer: what the layers above may use. @internal */
+export { Tree, type TreeOptions, type TreeStats, type LogView } from './tree.js';
+export type { Request } from './group.js';
+export type { BatchHook, CommitInfo, TreeHooks } from './batch.js';
 export { WorkingTree, type Op } from './mutate.js';
-export { RangeIterator, type Bound } from './range.js';
-export { checkTree, type CheckResult } from './check.js';
-export { EMPTY_ROOT, type Commit } from './commit.js';
-export { lookup } from './find.js';
+export type { RangeIterator, Bound } from './range.js';
+export type { CheckResult, CheckProblem } from './check.js';
+export type { Commit } from './commit.js';
+export type { OldestLeaves } from './cleaning.js';
 export { makeEntry } from './node.js';
-export { OldestLeaves } from './cleaning.js';
+export { MAX_KEY_SIZE, MAX_VALUE_SIZE, MIN_TREE_BLOCK_SIZE } from './serialize.js';

@@ -22,10 +22,10 @@ import { DIRTY, entrySizeAt, type Leaf, type Node } from './node.js';
  * changes to the caller's buffers, and the leaf stores it as is.
  */
 export type Op =
-  | { t: 'put' | 'add' | 'modify'; entry: Buffer }
-  | { t: 'cas'; entry: Buffer; expected: Buffer }
-  | { t: 'del'; key: Buffer }
-  | { t: 'cad'; key: Buffer; expected: Buffer };
+  | { kind: 'put' | 'add' | 'modify'; entry: Buffer }
+  | { kind: 'cas'; entry: Buffer; expected: Buffer }
+  | { kind: 'del'; key: Buffer }
+  | { kind: 'cad'; key: Buffer; expected: Buffer };
 
 export class WorkingTree {
   root: Node;
@@ -33,10 +33,13 @@ export class WorkingTree {
   keysDelta = 0;
   /** Number of nodes dirtied (0: nothing to write). */
   dirtied = 0;
-  /** Block numbers of the clean leaves this batch copies (and so rewrites). */
-  readonly rewritten: number[] = [];
-  /** Block numbers of every clean node this batch replaces (leaves and parents). */
-  readonly superseded: number[] = [];
+  /** Block numbers of the clean LEAVES this batch copies (and so rewrites at
+   * the head of the log): what the cleaning debt is paid back by. */
+  readonly leavesCopied: number[] = [];
+  /** Block numbers of every clean NODE this batch replaces, leaves and
+   * parents (the rebalance adds those it merges away): what leaves the cache
+   * once the commit is durable. */
+  readonly nodesReplaced: number[] = [];
 
   constructor(
     private readonly cache: NodeCache,
@@ -52,7 +55,7 @@ export class WorkingTree {
 
   /** Apply one operation; returns whether it took effect (put: always). */
   apply(op: Op): boolean {
-    switch (op.t) {
+    switch (op.kind) {
       case 'put':
         this.put(op.entry);
         return true;
@@ -124,8 +127,8 @@ export class WorkingTree {
   private dirtyLeafFor(kb: Uint8Array, ks: number, ke: number): Leaf {
     if (this.root.blockNo !== DIRTY) {
       if (this.root.blockNo >= 0) {
-        this.superseded.push(this.root.blockNo);
-        if (this.root.leaf) this.rewritten.push(this.root.blockNo);
+        this.nodesReplaced.push(this.root.blockNo);
+        if (this.root.leaf) this.leavesCopied.push(this.root.blockNo);
       }
       this.root = this.root.cloneDirty();
       this.dirtied++;
@@ -133,13 +136,13 @@ export class WorkingTree {
     let n = this.root;
     while (!n.leaf) {
       const i = childIndex(n, kb, ks, ke);
-      let c = n.kids![i];
+      let c = n.children![i];
       if (c === undefined) {
         const clean = childAt(this.cache, n, i);
-        this.superseded.push(clean.blockNo);
-        if (clean.leaf) this.rewritten.push(clean.blockNo);
+        this.nodesReplaced.push(clean.blockNo);
+        if (clean.leaf) this.leavesCopied.push(clean.blockNo);
         c = clean.cloneDirty();
-        n.kids![i] = c;
+        n.children![i] = c;
         n.blocks[i] = DIRTY;
         this.dirtied++;
       }

@@ -154,14 +154,16 @@ export class Parent {
   size: number;
   /** Height above the leaves: 1 when the children are leaves. */
   level: number;
-  /** Separators: keys[i] is the least key of child i+1's subtree (n-1 of them). */
+  /** Separators (n-1 of them): child i holds the keys k with keys[i-1] <= k < keys[i].
+   * A separator is the shortest prefix dividing two siblings (compare.ts), not
+   * necessarily a key in the tree. */
   keys: Buffer[];
-  /** Block number of each child, or DIRTY when `kids[i]` holds a dirty node. */
+  /** Block number of each child, or DIRTY when `children[i]` holds a dirty node. */
   blocks: number[];
   /** Oldest leaf block below each child (meaningful for clean children). */
   oldest: number[];
   /** Dirty children (dirty parents only); undefined slots are clean. */
-  kids: (Node | undefined)[] | undefined;
+  children: (Node | undefined)[] | undefined;
   /**
    * Clean parents: the page, and the offset in it of each separator's length
    * byte. The child search reads separators from this one buffer instead of
@@ -177,7 +179,7 @@ export class Parent {
     this.keys = keys;
     this.blocks = blocks;
     this.oldest = oldest;
-    this.kids = undefined;
+    this.children = undefined;
     this.page = undefined;
     this.sepOffs = undefined;
     let size = PAGE_HEADER_SIZE + CHILD_POINTER_SIZE * blocks.length;
@@ -191,7 +193,7 @@ export class Parent {
 
   cloneDirty(): Parent {
     const p = new Parent(DIRTY, this.level, this.keys.slice(), this.blocks.slice(), this.oldest.slice());
-    p.kids = new Array<Node | undefined>(this.blocks.length);
+    p.children = new Array<Node | undefined>(this.blocks.length);
     return p;
   }
 }

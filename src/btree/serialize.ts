@@ -1,52 +1,31 @@
 /**
- * Page format: how a node becomes the payload of one block (the block
- * store adds its own 32-byte header; see src/lbs/format.ts). All integers are
- * little-endian; block numbers are u64 (see lbs/format.ts for why JS numbers
- * hold them exactly).
+ * Page format: how a node becomes the payload of one block, and back. The
+ * byte tables (page header, leaf pair, child pointer, separator, commit
+ * trailer) are in docs/FORMAT.md, "Pages": the one copy, which
+ * test/docs/format.test.ts checks against a real store. The constants and
+ * the writer and reader below must change with it. What the code relies on:
  *
- * Header, every page (8 bytes):
+ *   size(leaf)   = 8 + sum over pairs of (2 + k + v)
+ *   size(parent) = 8 + 16 n + sum over the n - 1 separators of (1 + s)
  *
- * | offset | length | field                                            |
- * | ------ | ------ | ------------------------------------------------ |
- * | 0      | 1      | type: 1 = leaf, 2 = parent                        |
- * | 1      | 1      | flags: bit 0 = root (a commit trailer ends page)  |
- * | 2      | 2      | n: number of pairs (leaf) or children (parent)    |
- * | 4      | 1      | level: 0 for a leaf, 1 + children's level         |
- * | 5      | 3      | reserved, zero                                    |
- *
- * Leaf body: n pairs in ascending key order, each
- *   | 1 | key length k (0...255) | k | key | 1 | value length v (0...255) | v | value |
- * size(leaf) = 8 + sum(2 + k + v)
- *
- * Parent body: n child pointers, then n - 1 separators:
- *   | 8 | child block number | 8 | oldest leaf block number below the child |  (x n)
- *   | 1 | separator length s | s | separator |                               (x n-1)
- * Separator i is the least key of child i+1's subtree; child i holds the keys
- * k with separator i-1 <= k < separator i.
- * size(parent) = 8 + 16 n + sum(1 + s)
- *
- * Commit trailer, only on the root page (the last block of every commit), 40 bytes:
- *
- * | offset | length | field                                      |
- * | ------ | ------ | ------------------------------------------ |
- * | 0      | 8      | commit sequence number (1, 2, ...)         |
- * | 8      | 8      | number of keys in the tree                 |
- * | 16     | 8      | number of pages in the tree                |
- * | 24     | 8      | oldest leaf block number in the tree       |
- * | 32     | 4      | tree height in levels (1 = root is a leaf) |
- * | 36     | 4      | magic, ASCII `BRT1`                        |
+ * (Node.size keeps these as nodes change; encodePage asserts that it wrote
+ * exactly that many bytes.) Child i of a parent holds the keys from
+ * separator i-1 (inclusive) to separator i (exclusive); a separator is the
+ * shortest prefix that divides two siblings (compare.ts), not necessarily a
+ * key in the tree.
  *
  * Size bounds. Every node must fit in `nodeCapacity = pageCapacity - 40` so
- * that any node can become the root. A pair is at most 2 + 255 + 255 = 512
- * bytes and a separator with its pointer at most 16 + 1 + 255 = 272; the
- * split pass always succeeds if one more of either fits in a third of a node
- * (kivaloo's rule), so nodeCapacity must be at least 3 * 512 = 1536 bytes,
- * which block sizes of 2048 and up satisfy.
+ * that any node can become the root (and carry the 40-byte trailer). A pair
+ * is at most MAX_PAIR_SIZE = 2 + 255 + 255 = 512 bytes and a separator with
+ * its pointer at most 16 + 1 + 255 = 272; the split pass always succeeds if
+ * one more of either fits in a third of a node (kivaloo's rule), so
+ * nodeCapacity must be at least MIN_NODE_CAPACITY = 3 * 512 = 1536 bytes,
+ * which block sizes of MIN_TREE_BLOCK_SIZE (2048) and up satisfy.
  *
  * @internal
  */
-import { corrupt } from '../errors.js';
-import { readU64, writeU64 } from '../lbs/format.js';
+import { BirchError, corrupt, invariant } from '../errors.js';
+import { BLOCK_HEADER_SIZE, readU64, writeU64 } from '../lbs/index.js';
 import { CHILD_POINTER_SIZE, Leaf, PAGE_HEADER_SIZE, Parent, entrySizeAt, type Node } from './node.js';
 
 export const TYPE_LEAF = 1;
@@ -54,8 +33,14 @@ export const TYPE_PARENT = 2;
 export const FLAG_ROOT = 1;
 export const TRAILER_SIZE = 40;
 export const TRAILER_MAGIC = 0x31545242; // 'BRT1' read as u32 LE
-export const MAX_PAIR_SIZE = 2 + 255 + 255;
+/** The longest key and the longest value, in bytes (kivaloo's limits; one length byte each). */
+export const MAX_KEY_SIZE = 255;
+export const MAX_VALUE_SIZE = 255;
+export const MAX_PAIR_SIZE = 2 + MAX_KEY_SIZE + MAX_VALUE_SIZE;
 export const MIN_NODE_CAPACITY = 3 * MAX_PAIR_SIZE;
+/** The smallest block size the tree takes: the least power of two whose node capacity is MIN_NODE_CAPACITY or more. */
+export const MIN_TREE_BLOCK_SIZE = 2048;
+invariant(MIN_TREE_BLOCK_SIZE - BLOCK_HEADER_SIZE - TRAILER_SIZE >= MIN_NODE_CAPACITY, 'MIN_TREE_BLOCK_SIZE too small');
 
 export interface CommitTrailer {
   seq: number;
@@ -116,7 +101,7 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined, offsO
       p += k.length;
     }
   }
-  if (p !== node.size) throw new Error(`serializer wrote ${p} bytes, size() said ${node.size}`);
+  invariant(p === node.size, `serializer wrote ${p} bytes, size() said ${node.size}`);
   if (trailer !== undefined) {
     writeU64(buf, p, trailer.seq);
     writeU64(buf, p + 8, trailer.keys);
@@ -134,12 +119,14 @@ export interface DecodedPage {
 }
 
 /**
- * Parse a page read from block `blockNo`. Every length is checked against the
+ * Parse a page read from block `blockNo` (stored at `where`, for the error
+ * a malformed page raises). Every length is checked against the
  * page bounds; anything malformed raises BIRCH_CORRUPT, never a wrong node.
  */
-export function decodePage(page: Buffer, blockNo: number, file = `block ${blockNo}`): DecodedPage {
+export function decodePage(page: Buffer, blockNo: number, where?: { file: string; offset: number }): DecodedPage {
   const bad = (why: string): never => {
-    throw corrupt(`page in block ${blockNo} is malformed: ${why}`, file, 0);
+    const message = `page in block ${blockNo} is malformed: ${why}`;
+    throw where === undefined ? new BirchError('BIRCH_CORRUPT', message) : corrupt(message, where.file, where.offset);
   };
   if (page.length < PAGE_HEADER_SIZE) bad('shorter than its header');
   const type = page[0];

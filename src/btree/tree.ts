@@ -1,93 +1,107 @@
 /**
- * The B+tree: the committed root, reads against it, and group commit of
- * modifying requests.
+ * The B+tree: its committed root and everything read against it, the pins
+ * that keep older commits readable, and the narrow surface the layers above
+ * use (the api reads, submits requests and asks for figures; the cleaner
+ * sees the log's extent, the oldest leaves and the batch hooks). The queue
+ * of requests is group.ts; what one batch does is batch.ts.
  *
- * Group commit: a request (one operation, or a user batch of several) joins
- * the queue; if no commit is running, one starts on the next turn of the
- * event loop (setImmediate: no timer, so a lone put is not delayed, yet every
- * request issued in the same turn joins it). While a commit's append and
- * fsync are in flight, new requests queue up and form the next batch. One
- * batch = apply every request in order to a working copy, rebalance once,
- * ONE append, ONE fsync; then every promise of the batch resolves together,
- * after the new root became the one readers see.
- *
- * Reads (get, ranges, snapshots) use the committed root only: they never see
+ * Reads (get, ranges, snapshots) use a committed root only: they never see
  * queued writes that have not committed, nor part of a batch.
  *
  * @internal
  */
-import { BirchError } from '../errors.js';
+import { BirchError, invariant } from '../errors.js';
 import type { BlockStore } from '../lbs/index.js';
-import { Balancer } from './balance.js';
+import { runBatch, type BatchTarget, type TreeHooks } from './batch.js';
 import { NodeCache } from './cache.js';
-import { EMPTY_ROOT, writeCommit, type Commit } from './commit.js';
+import { checkTree, type CheckResult } from './check.js';
+import { OldestLeaves } from './cleaning.js';
+import { EMPTY_ROOT, type Commit } from './commit.js';
 import { lookupCopy } from './find.js';
-import { WorkingTree, type Op } from './mutate.js';
+import { GroupCommit, type Request } from './group.js';
 import { Leaf } from './node.js';
-import { decodePage, MIN_NODE_CAPACITY, TRAILER_SIZE } from './serialize.js';
+import { RangeIterator, type Bound } from './range.js';
+import { MIN_NODE_CAPACITY, TRAILER_SIZE, decodePage } from './serialize.js';
 
 export interface TreeOptions {
   /** Node cache bound in bytes. */
   cacheSize: number;
+  /** Check every balanced working tree in memory before it is written
+   * (sanity.ts); a broken rule fails the batch with BIRCH_INTERNAL. */
+  strict?: boolean;
 }
 
-/**
- * A modifying request: one operation, or a user batch of them (applied
- * atomically, in order). One object per request, and the caller's own
- * promise functions, because a busy store makes millions of these.
- */
-export interface Request {
-  op: Op | Op[];
-  /** Settled with the operation's result (delete, add, modify, cas, cad) or
-   * with undefined (put, a batch). */
-  resolve(result?: boolean): void;
-  reject(err: unknown): void;
+/** The facts about the log that the cleaner decides by: a read-only view of the block store. */
+export interface LogView {
+  /** The number the next appended block gets (the head of the log). */
+  readonly nextBlock: number;
+  /** The lowest block still on disk. */
+  readonly firstBlock: number;
+  /** First block of the segment file holding `block` (see BlockStore). */
+  segmentStart(block: number): number;
+  /** Set once a write or fsync failed: no more commits until reopened. */
+  readonly failed: BirchError | undefined;
+  readonly closed: boolean;
+  readonly blockSize: number;
 }
 
-/**
- * Called once a batch's `ops` operations have applied, before it rebalances
- * and commits. It may return a promise (to yield the event loop between
- * slices of its own work); the batch waits for it. Nothing else touches the
- * working tree meanwhile: new requests queue for the next batch, and readers
- * see only the committed root.
- */
-export type BatchHook = (work: WorkingTree, committed: Commit, ops: number) => void | Promise<void>;
-
-export interface CommitInfo {
+export interface TreeStats {
+  cacheBytes: number;
+  cacheLimit: number;
+  cacheNodes: number;
+  cacheHits: number;
+  cacheMisses: number;
+  /** Commits (appends) since open. */
+  commits: number;
+  /** Requests committed since open. */
   requests: number;
-  pagesWritten: number;
-  /** Old block numbers of the leaves the commit rewrote. */
-  rewritten: number[];
+  /** Segment files deleted since open. */
+  segmentsFreed: number;
 }
 
 export class Tree {
-  readonly lbs: BlockStore;
-  readonly cache: NodeCache;
+  /** The block store, seen read-only. */
+  readonly log: LogView;
   /** Largest node page (without the commit trailer). */
   readonly nodeCapacity: number;
+  private readonly lbs: BlockStore;
+  private readonly cache: NodeCache;
+  private readonly strict: boolean;
   private current: Commit;
-  private queue: Request[] = [];
-  private running: Promise<void> | undefined;
-  private scheduled = false;
+  private readonly group: GroupCommit;
+  private readonly hooks: TreeHooks[] = [];
+  /** Pinned commits' oldest leaves, with how many pins each. */
   private readonly pins = new Map<number, number>();
-  /** Hooks of the layers above (the cleaner). */
-  onBatch: BatchHook | undefined;
-  onCommit: ((info: CommitInfo) => void) | undefined;
-  commits = 0;
-  requests = 0;
-  segmentsFreed = 0;
+  private commits = 0;
+  private requests = 0;
+  private segmentsFreed = 0;
 
   constructor(lbs: BlockStore, opts: TreeOptions) {
     this.lbs = lbs;
+    this.log = lbs;
     this.nodeCapacity = lbs.pageCapacity - TRAILER_SIZE;
-    if (this.nodeCapacity < MIN_NODE_CAPACITY) {
-      throw new BirchError(
-        'BIRCH_BAD_ARGUMENT',
-        `block size ${lbs.blockSize} is too small for the B+tree: 255-byte keys and values need 2048 or more`,
-      );
-    }
+    invariant(this.nodeCapacity >= MIN_NODE_CAPACITY, `block size ${lbs.blockSize} is too small for the B+tree`);
+    this.strict = opts.strict === true;
     this.cache = new NodeCache(lbs, opts.cacheSize);
     this.current = this.recover();
+    const tree = this; // eslint-disable-line @typescript-eslint/no-this-alias
+    const target: BatchTarget = {
+      lbs,
+      cache: this.cache,
+      nodeCapacity: this.nodeCapacity,
+      strict: this.strict,
+      hooks: this.hooks,
+      get committed() {
+        return tree.current;
+      },
+      publish: (next, replaced, requests) => this.publish(next, replaced, requests),
+    };
+    this.group = new GroupCommit(async (batch) => {
+      const info = await runBatch(target, batch);
+      if (info === undefined) return;
+      if (info.pagesWritten > 0) void this.releaseSpace();
+      for (const h of this.hooks) h.afterCommit?.(info);
+    });
   }
 
   /** The last committed root: the last block of the log (its commit trailer). */
@@ -95,10 +109,10 @@ export class Tree {
     if (this.lbs.nextBlock === 0) {
       const root = Leaf.empty();
       root.blockNo = EMPTY_ROOT;
-      return { root, seq: 0, keys: 0, pages: 1, height: 1, oldest: 0 };
+      return { root, empty: true, seq: 0, keys: 0, pages: 1, height: 1, oldest: 0 };
     }
     const blockNo = this.lbs.nextBlock - 1;
-    const { node, trailer } = decodePage(this.lbs.read(blockNo), blockNo);
+    const { node, trailer } = decodePage(this.lbs.read(blockNo), blockNo, this.lbs.locate(blockNo));
     if (trailer === undefined) {
       throw new BirchError('BIRCH_CORRUPT', `last block ${blockNo} is not a root page`);
     }
@@ -113,16 +127,29 @@ export class Tree {
       );
     }
     this.cache.insert(node);
-    return { root: node, ...trailer };
+    return { root: node, empty: false, ...trailer };
   }
 
+  /** Make `next` the committed tree (batch.ts, once its commit is durable). */
+  private publish(next: Commit, replaced: readonly number[], requests: number): void {
+    if (next !== this.current) {
+      // The replaced versions stay on disk for readers of older commits (who
+      // read them back on demand); the cache keeps the live tree.
+      for (const b of replaced) this.cache.drop(b);
+      this.current = next;
+      this.commits++;
+    }
+    this.requests += requests;
+  }
+
+  /** The latest commit: what readers start from. */
   get committed(): Commit {
     return this.current;
   }
 
   /** Latest committed value of `key`, as a buffer of its own. */
   get(key: Buffer): Buffer | undefined {
-    return this.lookupIn(this.current, key);
+    return lookupCopy(this.cache, this.current.root, key);
   }
 
   /** Value of `key` in an older commit (a snapshot's view). */
@@ -130,102 +157,52 @@ export class Tree {
     return lookupCopy(this.cache, commit.root, key);
   }
 
-  /** Give the block store back every segment no reader needs (advisory; never rejects). */
-  releaseSpace(): Promise<void> {
-    if (this.lbs.closed) return Promise.resolve();
-    return this.lbs.free(this.freeFloor).then(
-      (n) => {
-        this.segmentsFreed += n;
-      },
-      () => undefined, // advisory: a failed unlink leaves a file that the next free retries
-    );
+  /** A lazy iterator over `commit` between the bounds; `onDone` runs once when it finishes. */
+  range<T>(
+    commit: Commit,
+    lo: Bound | undefined,
+    hi: Bound | undefined,
+    reverse: boolean,
+    limit: number,
+    make: (key: Buffer, value: Buffer) => T,
+    onDone: () => void,
+  ): RangeIterator<T> {
+    return new RangeIterator(this.cache, commit.root, lo, hi, reverse, limit, make, onDone);
+  }
+
+  /** The leaves of `commit`, oldest block first (for the cleaner). */
+  oldestLeaves(commit: Commit): OldestLeaves {
+    return new OldestLeaves(this.cache, commit);
+  }
+
+  /** Run `hooks` for every batch from now on, after those added before. */
+  addHooks(hooks: TreeHooks): void {
+    this.hooks.push(hooks);
   }
 
   /** Queue a request for the next group commit. */
   submit(req: Request): void {
-    this.queue.push(req);
-    this.schedule();
+    this.group.submit(req);
   }
 
   /** Run a commit now even with no requests queued (the cleaner's idle commit). */
   flush(): Promise<void> {
-    return new Promise((resolve, reject) => this.submit({ op: [], resolve: () => resolve(), reject }));
+    return new Promise((resolve, reject) => this.group.submit({ op: [], resolve: () => resolve(), reject }));
   }
 
   /** Resolves when no commit is running and none is queued. */
-  async idle(): Promise<void> {
-    while (this.running !== undefined || this.queue.length > 0 || this.scheduled) {
-      await (this.running ?? new Promise((r) => setImmediate(r)));
-    }
+  idle(): Promise<void> {
+    return this.group.idle();
   }
 
+  /** Whether a commit is running or requests are waiting. */
   get busy(): boolean {
-    return this.running !== undefined || this.queue.length > 0;
+    return this.group.busy;
   }
 
   /** Requests waiting for the next commit. */
   get queued(): number {
-    return this.queue.length;
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.running !== undefined) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (this.running !== undefined || this.queue.length === 0) return;
-      this.running = this.runBatch().finally(() => {
-        this.running = undefined;
-        if (this.queue.length > 0) this.schedule();
-      });
-    });
-  }
-
-  private async runBatch(): Promise<void> {
-    const batch = this.queue;
-    this.queue = [];
-    const prev = this.current;
-    const results = new Uint8Array(batch.length);
-    let pagesWritten = 0;
-    let rewritten: number[] = [];
-    try {
-      const work = new WorkingTree(this.cache, prev.root);
-      let ops = 0;
-      for (let i = 0; i < batch.length; i++) {
-        const op = batch[i]!.op;
-        if (Array.isArray(op)) {
-          for (const o of op) work.apply(o);
-          ops += op.length;
-        } else {
-          results[i] = work.apply(op) ? 1 : 0;
-          ops++;
-        }
-      }
-      if (this.onBatch !== undefined) await this.onBatch(work, prev, ops);
-      if (work.dirtied > 0) {
-        const { root, pagesDelta } = new Balancer(this.cache, this.nodeCapacity, work.superseded).run(work.root);
-        const before = this.lbs.nextBlock;
-        const next = await writeCommit(this.lbs, this.cache, prev, root, work.keysDelta, pagesDelta);
-        pagesWritten = this.lbs.nextBlock - before;
-        rewritten = work.rewritten;
-        // The replaced versions stay on disk for readers of older commits
-        // (who read them back on demand); the cache keeps the live tree.
-        for (const b of work.superseded) this.cache.drop(b);
-        this.current = next;
-        this.commits++;
-      }
-    } catch (err) {
-      for (const req of batch) req.reject(err);
-      return;
-    }
-    this.requests += batch.length;
-    for (let i = 0; i < batch.length; i++) {
-      const req = batch[i]!;
-      if (Array.isArray(req.op) || req.op.t === 'put') req.resolve();
-      else req.resolve(results[i] === 1);
-    }
-    if (pagesWritten > 0) void this.releaseSpace();
-    this.onCommit?.({ requests: batch.length, pagesWritten, rewritten });
+    return this.group.queued;
   }
 
   /** Keep blocks of `commit` from being freed until unpin(). */
@@ -241,8 +218,38 @@ export class Tree {
 
   /** Every block a reader may still need is at or above this number. */
   get freeFloor(): number {
-    let floor = this.current.root.blockNo < 0 ? this.lbs.nextBlock : this.current.oldest;
+    let floor = this.current.empty ? this.lbs.nextBlock : this.current.oldest;
     for (const o of this.pins.keys()) if (o < floor) floor = o;
     return floor;
+  }
+
+  /** Give the block store back every segment no reader needs (advisory; never rejects). */
+  releaseSpace(): Promise<void> {
+    if (this.lbs.closed) return Promise.resolve();
+    return this.lbs.free(this.freeFloor).then(
+      (n) => {
+        this.segmentsFreed += n;
+      },
+      () => undefined, // advisory: a failed unlink leaves its segment listed, and the next free retries it
+    );
+  }
+
+  stats(): TreeStats {
+    const c = this.cache;
+    return {
+      cacheBytes: c.usedBytes,
+      cacheLimit: c.limit,
+      cacheNodes: c.size,
+      cacheHits: c.hits,
+      cacheMisses: c.misses,
+      commits: this.commits,
+      requests: this.requests,
+      segmentsFreed: this.segmentsFreed,
+    };
+  }
+
+  /** Walk and verify every page of the committed tree, read from disk (check.ts). */
+  check(): CheckResult {
+    return checkTree(this.lbs, this.current, this.nodeCapacity);
   }
 }

@@ -37,7 +37,7 @@
  *
  * @internal
  */
-import { OldestLeaves, type Commit, type Tree, type WorkingTree } from '../btree/index.js';
+import type { Commit, Tree, WorkingTree } from '../btree/index.js';
 import { CleaningDebt } from './debt.js';
 
 export interface CleanerOptions {
@@ -89,7 +89,8 @@ export class Cleaner {
   readonly debt: CleaningDebt;
   readonly spaceTarget: number;
   private readonly tree: Tree;
-  private readonly slice: number;
+  /** Leaves dirtied between yields of the event loop, and the least a commit may clean. */
+  private readonly sliceLeaves: number;
   private readonly intervalMs: number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -103,76 +104,79 @@ export class Cleaner {
     this.tree = tree;
     this.debt = new CleaningDebt(opts.cleaning);
     this.spaceTarget = opts.spaceTarget ?? DEFAULT_SPACE_TARGET;
-    this.slice = opts.sliceLeaves ?? 256;
+    this.sliceLeaves = opts.sliceLeaves ?? 256;
     this.intervalMs = opts.intervalMs ?? 1000;
     this.now = opts.now ?? (() => performance.now());
-    tree.onBatch = async (work, committed, ops) => {
-      // Count the leaves cleaning copied, not those the batch had dirtied already.
-      const before = work.rewritten.length;
-      try {
-        await this.clean(work, committed, Math.max(this.slice, ops));
-      } finally {
-        this.pagesCleaned += work.rewritten.length - before;
-      }
-    };
-    tree.onCommit = (info) => {
-      if (this.debt.rate <= 0) return;
-      const l = tree.lbs;
-      const next = l.nextBlock - info.pagesWritten; // the log's head before this commit
-      this.debt.credit(info.rewritten, next - l.firstBlock, next, tree.committed.pages);
-    };
+    tree.addHooks({
+      beforeCommit: async (work, committed, ops) => {
+        // Count the leaves cleaning copied, not those the batch had dirtied already.
+        const before = work.leavesCopied.length;
+        try {
+          await this.clean(work, committed, Math.max(this.sliceLeaves, ops));
+        } finally {
+          this.pagesCleaned += work.leavesCopied.length - before;
+        }
+      },
+      afterCommit: (info) => {
+        if (this.debt.rate <= 0) return;
+        const log = tree.log;
+        const head = log.nextBlock - info.pagesWritten; // the log's head before this commit
+        this.debt.credit(info.leavesRewritten, head - log.firstBlock, head, tree.committed.pages);
+      },
+    });
   }
 
   /** The span's excess over the target, in pages (negative: room left). */
   private excess(committed: Commit): number {
-    return this.tree.lbs.nextBlock - committed.oldest - this.spaceTarget * committed.pages;
+    return this.tree.log.nextBlock - committed.oldest - this.spaceTarget * committed.pages;
   }
 
   /** Whether the debt rule would act now. */
   private owed(committed: Commit): boolean {
-    const l = this.tree.lbs;
-    return this.debt.debt >= 1 && l.nextBlock - l.segmentStart(committed.oldest) > DEBT_GATE * committed.pages;
+    const log = this.tree.log;
+    return this.debt.debt >= 1 && log.nextBlock - log.segmentStart(committed.oldest) > DEBT_GATE * committed.pages;
   }
 
   /** Whether an idle commit would clean something now. */
   wantsToClean(): boolean {
-    const c = this.tree.committed;
-    if (c.root.blockNo < 0) return false;
+    const committed = this.tree.committed;
+    if (committed.empty) return false;
     if (this.reclaimBelow > 0) return true;
-    return this.debt.rate > 0 && (this.excess(c) > 0 || this.owed(c));
+    return this.debt.rate > 0 && (this.excess(committed) > 0 || this.owed(committed));
   }
 
   /**
-   * Dirty the leaves this commit should rewrite (see the file comment);
+   * Dirty the leaves this commit should rewrite (see the file comment), at
+   * most `limit` for the debt and reclaim(), twice that for the pacer;
    * resolves with how many it took. Yields the event loop after every
    * `sliceLeaves` leaves, so a large clean inside a big batch never holds it
    * for long.
    */
-  async clean(work: WorkingTree, committed: Commit, slice: number): Promise<number> {
-    if (committed.root.blockNo < 0) return 0;
-    const leaves = new OldestLeaves(this.tree.cache, committed);
-    let k = 0;
+  async clean(work: WorkingTree, committed: Commit, limit: number): Promise<number> {
+    if (committed.empty) return 0;
+    const leaves = this.tree.oldestLeaves(committed);
+    let taken = 0;
     /** Dirty the oldest leaf left while `more()`, yielding every `sliceLeaves`. */
     const takeWhile = async (more: () => boolean): Promise<number> => {
       while (more()) {
         work.touch(leaves.take()!);
-        if (++k % this.slice === 0) await nextTurn();
+        if (++taken % this.sliceLeaves === 0) await nextTurn();
       }
-      return k;
+      return taken;
     };
-    if (this.reclaimBelow > 0) return takeWhile(() => k < slice && leaves.next < this.reclaimBelow);
+    if (this.reclaimBelow > 0) return takeWhile(() => taken < limit && leaves.next < this.reclaimBelow);
     if (this.debt.rate <= 0) return 0;
     const oldest = committed.oldest;
-    const young = this.tree.lbs.nextBlock - Math.floor(committed.pages / 2);
+    const young = this.tree.log.nextBlock - Math.floor(committed.pages / 2);
     // Pacer. After the commit the span is (head + work.dirtied) - leaves.next,
     // and work.dirtied grows with every leaf (and parent) touched.
     const excess = this.excess(committed);
     const allowed = excess > 0 ? excess / CATCH_UP_COMMITS : excess;
-    await takeWhile(() => k < 2 * slice && leaves.next < young && leaves.next - oldest < work.dirtied + allowed);
-    if (k > 0 || !this.owed(committed)) return k;
+    await takeWhile(() => taken < 2 * limit && leaves.next < young && leaves.next - oldest < work.dirtied + allowed);
+    if (taken > 0 || !this.owed(committed)) return taken;
     // The debt.
-    const want = Math.min(slice, Math.ceil(this.debt.debt));
-    return takeWhile(() => k < want && leaves.next < young);
+    const want = Math.min(limit, Math.ceil(this.debt.debt));
+    return takeWhile(() => taken < want && leaves.next < young);
   }
 
   /** Start the once-a-second clock (no-op when cleaning is off). */
@@ -185,10 +189,9 @@ export class Cleaner {
 
   /** One tick of the clock; commits on its own if the store is idle. */
   tick(): void {
-    const c = this.tree.committed;
-    const l = this.tree.lbs;
-    if (l.closed) return;
-    this.debt.tick(this.now(), l.nextBlock - l.firstBlock, c.pages);
+    const log = this.tree.log;
+    if (log.closed) return;
+    this.debt.tick(this.now(), log.nextBlock - log.firstBlock, this.tree.committed.pages);
     if (!this.tree.busy && this.idleRun === undefined && this.wantsToClean()) {
       this.idleRun = this.cleanWhileIdle().finally(() => (this.idleRun = undefined));
     }
@@ -198,8 +201,8 @@ export class Cleaner {
     // Our own flush's commit may still be winding down when it resolves, so
     // the test is for user requests waiting; when there are some, cleaning
     // rides their commits instead.
-    const t = this.tree;
-    while (!this.stopping && t.queued === 0 && !t.lbs.failed && this.wantsToClean()) {
+    const tree = this.tree;
+    while (!this.stopping && tree.queued === 0 && !tree.log.failed && this.wantsToClean()) {
       const before = this.pagesCleaned;
       try {
         await this.tree.flush();
@@ -213,10 +216,10 @@ export class Cleaner {
   /** Rewrite every leaf older than the head of the log now, then free the space. */
   async reclaim(): Promise<void> {
     await this.tree.idle();
-    const target = this.tree.lbs.nextBlock;
+    const target = this.tree.log.nextBlock;
     this.reclaimBelow = Math.max(this.reclaimBelow, target);
     try {
-      while (!this.stopping && this.tree.committed.oldest < target && this.tree.committed.root.blockNo >= 0) {
+      while (!this.stopping && this.tree.committed.oldest < target && !this.tree.committed.empty) {
         const before = this.pagesCleaned;
         await this.tree.flush();
         if (this.pagesCleaned === before) break;
@@ -228,15 +231,15 @@ export class Cleaner {
   }
 
   stats(): CleanerStats {
-    const c = this.tree.committed;
-    const l = this.tree.lbs;
-    const onDisk = l.nextBlock - l.firstBlock;
+    const live = this.tree.committed.pages;
+    const log = this.tree.log;
+    const onDisk = log.nextBlock - log.firstBlock;
     return {
-      liveBytes: c.pages * l.blockSize,
-      garbageRatio: onDisk === 0 ? 0 : Math.max(0, 1 - c.pages / onDisk),
+      liveBytes: live * log.blockSize,
+      garbageRatio: onDisk === 0 ? 0 : Math.max(0, 1 - live / onDisk),
       cleaningDebt: this.debt.debt,
       pagesCleaned: this.pagesCleaned,
-      segmentsFreed: this.tree.segmentsFreed,
+      segmentsFreed: this.tree.stats().segmentsFreed,
     };
   }
 

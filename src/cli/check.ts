@@ -14,9 +14,10 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { open, type Store } from '../api/store.js';
-import { BirchError } from '../errors.js';
+import type { CheckProblem } from '../api/types.js';
+import { BirchError, messageWithoutPlace } from '../errors.js';
 import { BlockStore } from '../lbs/index.js';
-import { cliIO, locateBlock, notAStore, segmentFiles, type CliIO, type SegmentFile } from './io.js';
+import { cliIO, notAStore, type CliIO } from './io.js';
 
 export const OPENING_NOTE =
   'Opening a store is not read-only: it fsyncs the last segment file and, if a\n' +
@@ -27,7 +28,7 @@ export const OPENING_NOTE =
 export interface CheckOutcome {
   /** 0 sound, 1 problems, 2 could not check. */
   code: number;
-  problems: string[];
+  problems: CheckProblem[];
   keys?: number;
   pages?: number;
   height?: number;
@@ -35,24 +36,24 @@ export interface CheckOutcome {
   error?: string;
 }
 
-/** Append "[file, offset]" to a problem that names a block but not where it lives. */
-function placed(problem: string, segs: readonly SegmentFile[], blockSize: number): string {
-  // check() appends the error's place to a message that may hold it already.
-  const dup = / (\([^()]* at offset \d+\)) \1$/.exec(problem);
-  if (dup !== null) problem = problem.slice(0, problem.length - dup[1]!.length - 1);
-  if (/ at offset \d+/.test(problem)) return problem;
-  const m = /block (\d+)/.exec(problem);
-  if (m === null) return problem;
-  const where = locateBlock(segs, Number(m[1]), blockSize);
-  return where === undefined ? problem : `${problem} [${where.file}, offset ${where.offset}]`;
+/** A problem from an error (a store that fails to open, a block that fails to read). */
+function fromError(err: unknown, block?: number): CheckProblem {
+  if (!(err instanceof BirchError)) return { kind: 'unreadable', message: String(err), ...(block !== undefined && { block }) };
+  return {
+    kind: 'unreadable',
+    message: messageWithoutPlace(err),
+    code: err.code,
+    ...(block !== undefined && { block }),
+    ...(err.file !== undefined && { file: err.file }),
+    ...(err.offset !== undefined && { offset: err.offset }),
+  };
 }
 
-function describeError(err: unknown): string {
-  if (err instanceof BirchError) {
-    const where = err.file !== undefined ? ` [${path.basename(err.file)}${err.offset !== undefined ? `, offset ${err.offset}` : ''}]` : '';
-    return `${err.code}: ${err.message}${where}`;
-  }
-  return String(err);
+/** One line for a problem: which block, what, where on disk. */
+export function formatProblem(p: CheckProblem): string {
+  const what = p.code !== undefined && p.kind === 'unreadable' ? `${p.code}: ${p.message}` : p.message;
+  const where = p.file !== undefined ? ` [${path.basename(p.file)}${p.offset !== undefined ? `, offset ${p.offset}` : ''}]` : '';
+  return `${p.block !== undefined ? `block ${p.block}: ` : ''}${what}${where}`;
 }
 
 export async function runCheck(dir: string, opts: { allBlocks?: boolean } = {}): Promise<CheckOutcome> {
@@ -63,27 +64,20 @@ export async function runCheck(dir: string, opts: { allBlocks?: boolean } = {}):
   try {
     db = open(dir, { cleaning: 0 });
   } catch (err) {
-    if (err instanceof BirchError && err.code === 'BIRCH_CORRUPT') return { code: 1, problems: [describeError(err)] };
-    return { code: 2, problems: [], error: describeError(err) };
+    if (err instanceof BirchError && err.code === 'BIRCH_CORRUPT') return { code: 1, problems: [fromError(err)] };
+    const p = fromError(err);
+    return { code: 2, problems: [], error: formatProblem(p) };
   }
   let out: CheckOutcome;
   try {
-    const blockSize = db.stats().blockSize;
     let r;
     try {
       r = db.check();
     } catch (err) {
       // check() reports what it finds; anything thrown is itself a finding.
-      r = { ok: false, problems: [describeError(err)], keys: 0, pages: 0, height: 0 };
+      r = { ok: false, problems: [fromError(err)], keys: 0, pages: 0, height: 0 };
     }
-    const segs = segmentFiles(dir);
-    out = {
-      code: r.ok ? 0 : 1,
-      problems: r.problems.map((p) => placed(p, segs, blockSize)),
-      keys: r.keys,
-      pages: r.pages,
-      height: r.height,
-    };
+    out = { code: r.ok ? 0 : 1, problems: r.problems, keys: r.keys, pages: r.pages, height: r.height };
   } finally {
     await db.close();
   }
@@ -93,7 +87,7 @@ export async function runCheck(dir: string, opts: { allBlocks?: boolean } = {}):
     try {
       lbs = BlockStore.open(dir);
     } catch (err) {
-      out.problems.push(describeError(err));
+      out.problems.push(fromError(err));
       out.code = 1;
       return out;
     }
@@ -103,7 +97,7 @@ export async function runCheck(dir: string, opts: { allBlocks?: boolean } = {}):
         try {
           lbs.read(b);
         } catch (err) {
-          out.problems.push(`block ${b} on disk: ${describeError(err)}`);
+          out.problems.push(fromError(err, b));
         }
       }
       out.blocksScanned = n;
@@ -138,7 +132,7 @@ export function register(program: Command, partial: Partial<CliIO> = {}): Comman
         io.out.write(`${path.resolve(dir)}: OK (${r.keys} keys, ${r.pages} pages, height ${r.height}${scanned})\n`);
       } else {
         io.out.write(`${path.resolve(dir)}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}\n`);
-        for (const p of r.problems) io.out.write(`  ${p}\n`);
+        for (const p of r.problems) io.out.write(`  ${formatProblem(p)}\n`);
       }
       io.exit(r.code);
     });

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { META_FILE, parseSegmentName } from '../lbs/format.js';
+import { META_FILE, segmentFirsts, segmentName } from '../lbs/index.js';
 
 export interface CliIO {
   out: { write(s: string): unknown };
@@ -53,24 +53,14 @@ export interface SegmentFile {
 
 /** The segment files in `dir`, oldest first, with their sizes. */
 export function segmentFiles(dir: string): SegmentFile[] {
-  const out: SegmentFile[] = [];
-  for (const name of fs.readdirSync(dir)) {
-    const first = parseSegmentName(name);
-    if (first === undefined) continue;
+  return segmentFirsts(fs.readdirSync(dir)).map((first) => {
+    const name = segmentName(first);
     let bytes = 0;
     try {
       bytes = fs.statSync(path.join(dir, name)).size;
     } catch {
       // deleted meanwhile
     }
-    out.push({ name, first, bytes });
-  }
-  return out.sort((a, b) => a.first - b.first);
-}
-
-/** The segment file and byte offset holding block `blockNo`, or undefined. */
-export function locateBlock(segs: readonly SegmentFile[], blockNo: number, blockSize: number): { file: string; offset: number } | undefined {
-  let hit: SegmentFile | undefined;
-  for (const s of segs) if (s.first <= blockNo) hit = s;
-  return hit === undefined ? undefined : { file: hit.name, offset: (blockNo - hit.first) * blockSize };
+    return { name, first, bytes };
+  });
 }

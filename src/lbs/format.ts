@@ -1,38 +1,13 @@
 /**
- * On-disk layout of the block store: the store's meta file and the header of
- * every block. docs/FORMAT.md repeats these tables; the two must agree.
+ * The block store's bytes: the meta file `birch.meta` and the block slots of
+ * the segment files. The byte tables are in docs/FORMAT.md ("Meta file" and
+ * "Block slot"), the one copy that test/docs/format.test.ts checks against a
+ * real store; the encoders and decoders below follow them exactly, and the
+ * constants here must change with them.
  *
- * All integers are little-endian. 64-bit block numbers are held in JS numbers:
- * at one million blocks a second it would take 285 years to pass 2^53, so
- * they are written as two 32-bit halves and read back exactly.
- *
- * Meta file `birch.meta` (32 bytes), written once when the store is created:
- *
- * | offset | length | field                                          |
- * | ------ | ------ | ---------------------------------------------- |
- * | 0      | 8      | magic, ASCII `BIRCHLBS`                        |
- * | 8      | 4      | format version, 1                              |
- * | 12     | 4      | block size in bytes (512 ... 65536)            |
- * | 16     | 12     | reserved, zero                                 |
- * | 28     | 4      | CRC32 of bytes 0 ... 27                        |
- *
- * Segment file `<16 hex digits>.seg`, named after the number of its first
- * block: a sequence of block slots, each exactly `blockSize` bytes, slot i
- * holding block `first + i`. A slot:
- *
- * | offset | length | field                                                   |
- * | ------ | ------ | ------------------------------------------------------- |
- * | 0      | 4      | CRC32 of bytes 4 ... 32 + payload length - 1            |
- * | 4      | 8      | block number                                            |
- * | 12     | 8      | number of the first block of the append it belongs to  |
- * | 20     | 4      | number of blocks in that append                         |
- * | 24     | 4      | payload length (0 ... blockSize - 32)                   |
- * | 28     | 4      | reserved, zero                                          |
- * | 32     | len    | payload (a page of the layer above)                     |
- * | 32+len | rest   | zero padding to the end of the slot                     |
- *
- * Fields 12 and 20 tie an append together: recovery checks that every block
- * of the final append is present and valid before it accepts any of it.
+ * Block numbers are u64 on disk and JS numbers here: at one million blocks a
+ * second it would take 285 years to pass 2^53, so they are written as two
+ * 32-bit halves and read back exactly.
  *
  * @internal
  */
@@ -71,18 +46,6 @@ export function writeU64(buf: Buffer, offset: number, n: number): void {
 
 export function readU64(buf: Buffer, offset: number): number {
   return buf.readUInt32LE(offset) + buf.readUInt32LE(offset + 4) * TWO_32;
-}
-
-/** Segment file name for a segment whose first block is `first`. */
-export function segmentName(first: number): string {
-  return first.toString(16).padStart(16, '0') + '.seg';
-}
-
-const SEGMENT_RE = /^[0-9a-f]{16}\.seg$/;
-
-/** The first block number of a segment file name, or undefined if it is not one. */
-export function parseSegmentName(name: string): number | undefined {
-  return SEGMENT_RE.test(name) ? parseInt(name.slice(0, 16), 16) : undefined;
 }
 
 export function encodeMeta(blockSize: number): Buffer {

@@ -21,26 +21,12 @@
  * @internal
  */
 import * as path from 'node:path';
-import { BirchError, corrupt, ioError } from '../errors.js';
+import { BirchError, corrupt, invariant, ioError } from '../errors.js';
 import { nodeFileIO, type FileIO } from './fileio.js';
-import {
-  BLOCK_HEADER_SIZE,
-  DEFAULT_BLOCK_SIZE,
-  LOCK_FILE,
-  MAX_BLOCK_SIZE,
-  META_FILE,
-  META_SIZE,
-  META_TMP_FILE,
-  MIN_BLOCK_SIZE,
-  decodeBlock,
-  decodeMeta,
-  encodeBlock,
-  encodeMeta,
-  parseSegmentName,
-  segmentName,
-} from './format.js';
-import { DirLock } from './lock.js';
-import { recoverTail } from './recover.js';
+import { BLOCK_HEADER_SIZE, MAX_BLOCK_SIZE, META_SIZE, MIN_BLOCK_SIZE, decodeBlock, encodeBlock } from './format.js';
+import type { DirLock } from './lock.js';
+import { openDir, type OpenedDir } from './open.js';
+import { segmentIndex, segmentName, type Segment } from './segments.js';
 
 export const DEFAULT_SEGMENT_SIZE = 16 * 1024 * 1024;
 
@@ -66,14 +52,6 @@ export interface BlockStoreOptions {
   sync?: boolean;
   /** File system access; tests substitute a fault-injecting one. Defaults to node:fs. */
   io?: FileIO;
-}
-
-interface Segment {
-  first: number;
-  /** Number of blocks written (committed) to it. */
-  blocks: number;
-  /** Open descriptor, or undefined until first needed. */
-  fd: number | undefined;
 }
 
 export interface BlockStoreStats {
@@ -110,127 +88,25 @@ export class BlockStore {
   private readonly readFds = new Set<Segment>();
   private blocksAppended = 0;
 
-  private constructor(
-    dir: string,
-    blockSize: number,
-    opts: Required<Pick<BlockStoreOptions, 'segmentSize' | 'sync' | 'io'>>,
-    lock: DirLock,
-    segments: Segment[],
-    next: number,
-  ) {
-    this.dir = dir;
-    this.blockSize = blockSize;
-    this.pageCapacity = blockSize - BLOCK_HEADER_SIZE;
+  private constructor(opened: OpenedDir, opts: Required<Pick<BlockStoreOptions, 'segmentSize' | 'sync' | 'io'>>) {
+    this.dir = opened.dir;
+    this.blockSize = opened.blockSize;
+    this.pageCapacity = opened.blockSize - BLOCK_HEADER_SIZE;
     this.sync = opts.sync;
     this.io = opts.io;
-    this.segmentBlocks = Math.max(1, Math.floor(opts.segmentSize / blockSize));
-    this.lock = lock;
-    this.segments = segments;
-    this.next = next;
+    this.segmentBlocks = Math.max(1, Math.floor(opts.segmentSize / opened.blockSize));
+    this.lock = opened.lock;
+    this.segments = opened.segments;
+    this.next = opened.next;
   }
 
-  /** Open the store in `dir`, creating it (and the directory) if absent. */
+  /** Open the store in `dir`, creating it (and the directory) if absent (see open.ts). */
   static open(dir: string, options: BlockStoreOptions = {}): BlockStore {
+    validateBlockStoreOptions(options);
     const io = options.io ?? nodeFileIO;
     const sync = options.sync ?? true;
     const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
-    validateOptions(options, segmentSize);
-    dir = path.resolve(dir);
-
-    let st: { isDirectory: boolean } | undefined;
-    try {
-      st = io.statSync(dir);
-    } catch (err) {
-      throw ioError('stat', dir, err);
-    }
-    if (st !== undefined && !st.isDirectory) {
-      throw new BirchError('BIRCH_NOT_A_STORE', `${dir} is a file, not a store directory`, { file: dir });
-    }
-    if (st === undefined) {
-      try {
-        // The new directories' entries in their parents must be durable too.
-        const created: string[] = [];
-        for (let d = dir; io.statSync(d) === undefined; d = path.dirname(d)) created.push(d);
-        io.mkdirSync(dir);
-        if (sync) for (const d of created.reverse()) io.fsyncDirSync(path.dirname(d));
-      } catch (err) {
-        throw ioError('creating the directory', dir, err);
-      }
-    }
-    let names: string[];
-    try {
-      names = io.readdirSync(dir);
-    } catch (err) {
-      throw ioError('listing', dir, err);
-    }
-    const hasMeta = names.includes(META_FILE);
-    if (!hasMeta) {
-      // A new store may only be made in an empty directory (or one left by a
-      // creation that crashed before the meta file was renamed into place).
-      const foreign = names.filter((n) => n !== LOCK_FILE && n !== META_TMP_FILE);
-      if (foreign.length > 0) {
-        throw new BirchError(
-          'BIRCH_NOT_A_STORE',
-          `${dir} is not empty and holds no birch store (found ${foreign.slice(0, 3).join(', ')})`,
-          { file: dir },
-        );
-      }
-    }
-
-    // An existing meta file is checked before the lock is taken (taking it
-    // creates birch.lock), so that a directory whose birch.meta is not ours is
-    // left exactly as it was. The meta file is written once, by rename, so
-    // reading it unlocked is safe.
-    // (The block size is compared under the lock: a store in use is BIRCH_LOCKED.)
-    const existingBlockSize = hasMeta ? readMeta(io, dir) : undefined;
-    const lock = DirLock.acquire(dir);
-    let lastFd: number | undefined;
-    try {
-      const blockSize =
-        existingBlockSize !== undefined
-          ? checkBlockSize(dir, existingBlockSize, options.blockSize)
-          : createMeta(io, dir, options.blockSize, sync);
-      const segments = names
-        .map((n) => parseSegmentName(n))
-        .filter((n): n is number => n !== undefined)
-        .sort((a, b) => a - b)
-        .map((first): Segment => ({ first, blocks: 0, fd: undefined }));
-      let next = 0;
-      const last = segments[segments.length - 1];
-      if (last !== undefined) {
-        for (let i = 0; i + 1 < segments.length; i++) {
-          const s = segments[i]!;
-          s.blocks = segments[i + 1]!.first - s.first;
-        }
-        last.fd = lastFd = openFile(io, path.join(dir, segmentName(last.first)), 'r+');
-        const file = path.join(dir, segmentName(last.first));
-        let tail: ReturnType<typeof recoverTail>;
-        try {
-          tail = recoverTail(io, last.fd, file, last.first, blockSize);
-        } catch (err) {
-          throw err instanceof BirchError ? err : ioError('recovering', file, err);
-        }
-        try {
-          if (tail.truncated) io.ftruncateSync(last.fd, tail.blocks * blockSize);
-          // After a process crash the tail recovery accepted (and the segment
-          // files' directory entries) may still be only in the page cache:
-          // make them durable before anything is served or appended on top.
-          if (sync) {
-            io.fsyncSync(last.fd);
-            io.fsyncDirSync(dir);
-          }
-        } catch (err) {
-          throw ioError(tail.truncated ? 'truncating a torn append' : 'syncing the last segment', file, err);
-        }
-        last.blocks = tail.blocks;
-        next = last.first + tail.blocks;
-      }
-      return new BlockStore(dir, blockSize, { segmentSize, sync, io }, lock, segments, next);
-    } catch (err) {
-      if (lastFd !== undefined) io.closeSync(lastFd);
-      lock.release();
-      throw err;
-    }
+    return new BlockStore(openDir(io, dir, options.blockSize, sync), { segmentSize, sync, io });
   }
 
   /** The number the next appended block will get; blocks below it are readable. */
@@ -249,17 +125,9 @@ export class BlockStore {
    * (an empty store, or a block beyond the last one written).
    */
   segmentStart(block: number): number {
-    const segs = this.segments;
-    let lo = 0;
-    let hi = segs.length - 1;
-    if (hi < 0 || block < segs[0]!.first) return hi < 0 ? this.next : segs[0]!.first;
     if (block >= this.next) return this.next;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (segs[mid]!.first <= block) lo = mid;
-      else hi = mid - 1;
-    }
-    return segs[lo]!.first;
+    const i = segmentIndex(this.segments, block);
+    return i < 0 ? (this.segments[0]?.first ?? this.next) : this.segments[i]!.first;
   }
 
   /** Whether a write or fsync has failed; appends are refused until reopen. */
@@ -280,13 +148,9 @@ export class BlockStore {
         file: this.failure.file,
       });
     }
-    if (this.inflight !== undefined) throw new BirchError('BIRCH_BAD_ARGUMENT', 'an append is already in flight');
-    if (pages.length === 0) throw new BirchError('BIRCH_BAD_ARGUMENT', 'append needs at least one page');
-    for (const p of pages) {
-      if (p.length > this.pageCapacity) {
-        throw new BirchError('BIRCH_BAD_ARGUMENT', `page of ${p.length} bytes exceeds ${this.pageCapacity}`);
-      }
-    }
+    invariant(this.inflight === undefined, 'an append is already in flight');
+    invariant(pages.length > 0, 'append needs at least one page');
+    for (const p of pages) invariant(p.length <= this.pageCapacity, `page of ${p.length} bytes exceeds ${this.pageCapacity}`);
     const run = this.appendNow(pages);
     this.inflight = run;
     try {
@@ -352,7 +216,7 @@ export class BlockStore {
     if (!Number.isInteger(blockNo) || blockNo < this.firstBlock || blockNo >= this.next) {
       throw new BirchError('BIRCH_CORRUPT', `block ${blockNo} is not in the store [${this.firstBlock}, ${this.next})`);
     }
-    const seg = this.segmentOf(blockNo);
+    const seg = this.segments[segmentIndex(this.segments, blockNo)]!;
     const file = path.join(this.dir, segmentName(seg.first));
     const offset = (blockNo - seg.first) * this.blockSize;
     const buf = Buffer.allocUnsafe(this.blockSize);
@@ -367,6 +231,13 @@ export class BlockStore {
     if (h === undefined) throw corrupt(`block ${blockNo} fails its checksum`, file, offset);
     if (h.blockNo !== blockNo) throw corrupt(`slot of block ${blockNo} holds block ${h.blockNo}`, file, offset);
     return buf.subarray(BLOCK_HEADER_SIZE, BLOCK_HEADER_SIZE + h.length);
+  }
+
+  /** The segment file holding block `blockNo`, and the block's byte offset in it; undefined if not on disk. */
+  locate(blockNo: number): { file: string; offset: number } | undefined {
+    if (blockNo < this.firstBlock || blockNo >= this.next) return undefined;
+    const seg = this.segments[segmentIndex(this.segments, blockNo)]!;
+    return { file: path.join(this.dir, segmentName(seg.first)), offset: (blockNo - seg.first) * this.blockSize };
   }
 
   /** The descriptor to read `seg` with, opening it (and closing the least recently used) if needed. */
@@ -408,13 +279,13 @@ export class BlockStore {
   }
 
   private async freeNow(below: number): Promise<number> {
-    if (this.lock === undefined) return 0;
-    const doomed: Segment[] = [];
-    while (this.segments.length > 1 && this.segments[1]!.first <= below) {
-      doomed.push(this.segments.shift()!);
-    }
-    if (doomed.length === 0) return 0;
-    for (const seg of doomed) {
+    // A segment leaves the list only once its file is gone: a failed unlink
+    // leaves it (and every later one) listed and counted, and the next
+    // free() tries it again. The directory is synced for what did go.
+    let freed = 0;
+    let failure: BirchError | undefined;
+    while (this.lock !== undefined && this.segments.length > 1 && this.segments[1]!.first <= below) {
+      const seg = this.segments[0]!;
       const file = path.join(this.dir, segmentName(seg.first));
       this.readFds.delete(seg);
       if (seg.fd !== undefined) this.io.closeSync(seg.fd);
@@ -422,17 +293,21 @@ export class BlockStore {
       try {
         await this.io.unlink(file);
       } catch (err) {
-        throw ioError('deleting a freed segment', file, err);
+        failure = ioError('deleting a freed segment', file, err);
+        break;
       }
+      this.segments.shift();
+      freed++;
     }
-    if (this.sync) {
+    if (freed > 0 && this.sync && this.lock !== undefined) {
       try {
         await this.io.fsyncDir(this.dir);
       } catch (err) {
-        throw ioError('syncing the directory after free', this.dir, err);
+        failure ??= ioError('syncing the directory after free', this.dir, err);
       }
     }
-    return doomed.length;
+    if (failure !== undefined) throw failure;
+    return freed;
   }
 
   stats(): BlockStoreStats {
@@ -480,21 +355,10 @@ export class BlockStore {
   private checkOpen(): void {
     if (this.lock === undefined) throw new BirchError('BIRCH_CLOSED', 'block store is closed');
   }
-
-  private segmentOf(blockNo: number): Segment {
-    const segs = this.segments;
-    let lo = 0;
-    let hi = segs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (segs[mid]!.first <= blockNo) lo = mid;
-      else hi = mid - 1;
-    }
-    return segs[lo]!;
-  }
 }
 
-function validateOptions(o: BlockStoreOptions, segmentSize: number): void {
+/** The rules for BlockStore options (BIRCH_BAD_ARGUMENT), checked before anything is touched. */
+export function validateBlockStoreOptions(o: BlockStoreOptions): void {
   if (o.blockSize !== undefined) {
     if (!Number.isInteger(o.blockSize) || o.blockSize < MIN_BLOCK_SIZE || o.blockSize > MAX_BLOCK_SIZE) {
       throw new BirchError(
@@ -503,75 +367,10 @@ function validateOptions(o: BlockStoreOptions, segmentSize: number): void {
       );
     }
   }
-  if (!Number.isInteger(segmentSize) || segmentSize < 1) {
-    throw new BirchError('BIRCH_BAD_ARGUMENT', `segmentSize must be a positive integer, got ${String(segmentSize)}`);
+  if (o.segmentSize !== undefined && (!Number.isInteger(o.segmentSize) || o.segmentSize < 1)) {
+    throw new BirchError('BIRCH_BAD_ARGUMENT', `segmentSize must be a positive integer, got ${String(o.segmentSize)}`);
   }
   if (o.sync !== undefined && typeof o.sync !== 'boolean') {
     throw new BirchError('BIRCH_BAD_ARGUMENT', `sync must be a boolean, got ${typeof o.sync}`);
   }
-}
-
-function openFile(io: FileIO, file: string, flags: string): number {
-  try {
-    return io.openSync(file, flags);
-  } catch (err) {
-    throw ioError('opening', file, err);
-  }
-}
-
-/** The block size recorded in the meta file (NOT_A_STORE if it is not birch's, CORRUPT if damaged). */
-function readMeta(io: FileIO, dir: string): number {
-  const file = path.join(dir, META_FILE);
-  const fd = openFile(io, file, 'r');
-  const buf = Buffer.alloc(META_SIZE + 1);
-  let n: number;
-  try {
-    n = io.readSync(fd, buf, 0, buf.length, 0);
-  } catch (err) {
-    throw ioError('reading', file, err);
-  } finally {
-    io.closeSync(fd);
-  }
-  const meta = decodeMeta(buf.subarray(0, n));
-  if (!meta.ok) {
-    if (meta.reason === 'foreign') {
-      throw new BirchError('BIRCH_NOT_A_STORE', `${dir} holds a ${META_FILE} that is not birch's`, { file });
-    }
-    throw corrupt(meta.message, file, 0);
-  }
-  return meta.blockSize;
-}
-
-/** The store's block size, if it is the one `wanted` (when given). */
-function checkBlockSize(dir: string, blockSize: number, wanted: number | undefined): number {
-  if (wanted !== undefined && wanted !== blockSize) {
-    throw new BirchError('BIRCH_BLOCK_SIZE', `store ${dir} was created with block size ${blockSize}, not ${wanted}`, {
-      file: path.join(dir, META_FILE),
-    });
-  }
-  return blockSize;
-}
-
-/** Write the meta file atomically: temp file, fsync, rename, fsync the directory. */
-function createMeta(io: FileIO, dir: string, wanted: number | undefined, sync: boolean): number {
-  const blockSize = wanted ?? DEFAULT_BLOCK_SIZE;
-  const tmp = path.join(dir, META_TMP_FILE);
-  try {
-    const fd = io.openSync(tmp, 'w');
-    try {
-      const meta = encodeMeta(blockSize);
-      io.writeSync(fd, meta, 0, meta.length, 0);
-      if (sync) io.fsyncSync(fd);
-    } finally {
-      io.closeSync(fd);
-    }
-    io.renameSync(tmp, path.join(dir, META_FILE));
-    if (sync) {
-      io.fsyncDirSync(dir);
-      io.fsyncDirSync(path.dirname(dir)); // the directory may be new (or left by a crashed creation)
-    }
-  } catch (err) {
-    throw ioError('creating the store', dir, err);
-  }
-  return blockSize;
 }

@@ -174,7 +174,7 @@ describe('open', () => {
     await BlockStore.open(tiny, { blockSize: 1024 }).close();
     for (const [dir, code] of [
       [notAPage, 'BIRCH_CORRUPT'],
-      [tiny, 'BIRCH_BAD_ARGUMENT'],
+      [tiny, 'BIRCH_BLOCK_SIZE'],
     ] as const) {
       const before = dirState(dir);
       for (let i = 0; i < 3; i++) expectThrowCode(() => open(dir), code);

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BlockStore } from '../../src/lbs/index.js';
-import { OldestLeaves, Tree, WorkingTree, checkTree, makeEntry, type Op } from '../../src/btree/index.js';
+import { Tree, WorkingTree, makeEntry, type Op } from '../../src/btree/index.js';
 import { Cleaner } from '../../src/cleaner/index.js';
 import { findLeaf } from '../../src/btree/find.js';
 import type { Node } from '../../src/btree/node.js';
@@ -94,13 +94,13 @@ async function idleFor(r: Rig, seconds: number): Promise<void> {
 }
 
 function expectChecked(r: Rig): void {
-  const report = checkTree(r.lbs, r.tree.committed, r.tree.nodeCapacity);
+  const report = r.tree.check();
   expect(report.problems).toEqual([]);
 }
 
 async function load(tree: Tree, n: number, gen: number): Promise<void> {
   const ps: Promise<void>[] = [];
-  for (let i = 0; i < n; i++) ps.push(submit(tree, [{ t: 'put', entry: makeEntry(key(i), val(i, gen)) }]));
+  for (let i = 0; i < n; i++) ps.push(submit(tree, [{ kind: 'put', entry: makeEntry(key(i), val(i, gen)) }]));
   await Promise.all(ps);
 }
 
@@ -110,7 +110,7 @@ async function overwriteRandom(tree: Tree, n: number, count: number, gen: number
   for (let j = 0; j < count; j++) {
     s = (s * 1103515245 + 12345) & 0x7fffffff;
     const i = s % n;
-    ps.push(submit(tree, [{ t: 'put', entry: makeEntry(key(i), val(i, gen)) }]));
+    ps.push(submit(tree, [{ kind: 'put', entry: makeEntry(key(i), val(i, gen)) }]));
     if (ps.length >= 512) await Promise.all(ps.splice(0));
   }
   await Promise.all(ps);
@@ -153,7 +153,7 @@ describe('cleaner', () => {
     r.cleaner.tick();
     for (let chunk = 0; chunk < 20; chunk++) {
       const ps: Promise<void>[] = [];
-      for (let i = chunk * 2000; i < (chunk + 1) * 2000; i++) ps.push(submit(r.tree, [{ t: 'put', entry: makeEntry(key(i), val(i, 0)) }]));
+      for (let i = chunk * 2000; i < (chunk + 1) * 2000; i++) ps.push(submit(r.tree, [{ kind: 'put', entry: makeEntry(key(i), val(i, 0)) }]));
       await Promise.all(ps);
       r.clock.now += 1000;
       r.cleaner.tick();
@@ -173,12 +173,12 @@ describe('cleaner', () => {
     await load(r.tree, N, 0);
     let worst = 0;
     let commitPages = 0;
-    const inner = r.tree.onCommit;
-    r.tree.onCommit = (info) => {
-      inner?.(info);
+    r.tree.addHooks({
+      afterCommit: (info) => {
       commitPages = Math.max(commitPages, info.pagesWritten);
       worst = Math.max(worst, span(r) / r.tree.committed.pages);
-    };
+      },
+    });
     for (let gen = 1; gen <= 3; gen++) await overwriteRandom(r.tree, N, N, gen, 11 * gen);
     // A reader pins the commit of generation 3 while the pacer goes on.
     const snap = r.tree.committed;
@@ -231,7 +231,7 @@ describe('cleaner', () => {
       const doomed = Array.from({ length: N }, (_, i) => i).filter((i) => !kept(i));
       shuffle(doomed, 17);
       for (let j = 0; j < doomed.length; j += 512) {
-        await Promise.all(doomed.slice(j, j + 512).map((i) => submit(w.tree, [{ t: 'del', key: key(i) }])));
+        await Promise.all(doomed.slice(j, j + 512).map((i) => submit(w.tree, [{ kind: 'del', key: key(i) }])));
       }
       await w.cleaner.stop();
       await w.lbs.close();
@@ -263,7 +263,7 @@ describe('cleaner', () => {
     for (let gen = 1; gen <= 4; gen++) {
       for (let chunk = 0; chunk < N; chunk += 2000) {
         const ps: Promise<void>[] = [];
-        for (let i = chunk; i < chunk + 2000; i++) ps.push(submit(r.tree, [{ t: 'put', entry: makeEntry(key(i), val(i, gen)) }]));
+        for (let i = chunk; i < chunk + 2000; i++) ps.push(submit(r.tree, [{ kind: 'put', entry: makeEntry(key(i), val(i, gen)) }]));
         await Promise.all(ps);
         r.cleaner.tick();
       }
@@ -311,7 +311,7 @@ describe('cleaner', () => {
     };
     try {
       const ops: Op[] = [];
-      for (let i = 0; i < 50; i++) ops.push({ t: 'put', entry: makeEntry(key(i * 7), val(i, 9)) });
+      for (let i = 0; i < 50; i++) ops.push({ kind: 'put', entry: makeEntry(key(i * 7), val(i, 9)) });
       const p = submit(tree, ops);
       setImmediate(sample);
       await p;
@@ -324,7 +324,7 @@ describe('cleaner', () => {
     expect(cleaner.pagesCleaned).toBeGreaterThan(16);
     expect(seen.some((n) => n > 0 && n < touches)).toBe(true);
     for (const n of seen) if (n > 0 && n < touches) expect(n % 8).toBe(0);
-    expect(checkTree(lbs, tree.committed, tree.nodeCapacity).problems).toEqual([]);
+    expect(tree.check().problems).toEqual([]);
     await cleaner.stop();
     await lbs.close();
   });
@@ -352,7 +352,7 @@ describe('the oldest leaves', () => {
     await load(r.tree, N, 0);
     await overwriteRandom(r.tree, N, 3000, 1, 5);
     const c = r.tree.committed;
-    const leaves = new OldestLeaves(r.tree.cache, c);
+    const leaves = r.tree.oldestLeaves(c);
     expect(leaves.next).toBe(c.oldest);
     const blocks: number[] = [];
     const firstKeys = new Set<string>();

@@ -10,9 +10,10 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { open } from '../../src/index.js';
 import { register } from '../../src/cli/check.js';
-import { keyOf } from '../../src/cli/model.js';
+import { keyOf } from '../../src/cli/workload.js';
 import { decodePage } from '../../src/btree/serialize.js';
-import { BLOCK_HEADER_SIZE, decodeBlock, encodeBlock, parseSegmentName } from '../../src/lbs/format.js';
+import { BLOCK_HEADER_SIZE, decodeBlock, encodeBlock } from '../../src/lbs/format.js';
+import { parseSegmentName } from '../../src/lbs/segments.js';
 import { BIRCH_JS, runBuilt, runIn } from '../helpers/cli.js';
 import { flipBit } from '../helpers/lbs.js';
 import { rmDir, tmpDir } from '../helpers/tmp.js';
@@ -106,7 +107,7 @@ describe('birch check', () => {
     const lines = r.out.split('\n');
     expect(lines[0]).toMatch(/: \d+ problems$/);
     expect(lines[1]).toContain(`block ${victim.blockNo} fails its checksum`);
-    expect(lines[1]).toContain(`${victim.name} at offset ${victim.offset}`);
+    expect(lines[1]).toContain(`[${victim.name}, offset ${victim.offset}]`);
     expect(lines[1]!.split(victim.name).length, 'the place is given once').toBe(2);
     expect(r.out).toMatch(/trailer says 400 keys, tree holds \d+/);
   });
@@ -142,7 +143,7 @@ describe('birch check', () => {
     expect((await check(dir)).code).toBe(0);
     const r = await check(dir, '--all-blocks');
     expect(r.code).toBe(1);
-    expect(r.out).toContain(`block ${dead.blockNo} on disk`);
+    expect(r.out).toContain(`block ${dead.blockNo}: BIRCH_CORRUPT`);
     expect(r.out).toContain(`${dead.name}, offset ${dead.offset}`);
   });
 

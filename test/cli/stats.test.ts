@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { open } from '../../src/index.js';
 import { register } from '../../src/cli/stats.js';
-import { keyOf } from '../../src/cli/model.js';
+import { keyOf } from '../../src/cli/workload.js';
 import { runBuilt, runIn } from '../helpers/cli.js';
 import { rmDir, tmpDir } from '../helpers/tmp.js';
 

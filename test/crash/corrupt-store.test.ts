@@ -21,9 +21,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BirchError, open, type Store } from '../../src/index.js';
-import { keyOf, readState, statesEqual, type State } from '../../src/cli/model.js';
+import { readState, statesEqual, type State } from '../../src/cli/model.js';
+import { keyOf } from '../../src/cli/workload.js';
 import { decodePage } from '../../src/btree/serialize.js';
-import { BLOCK_HEADER_SIZE, META_FILE, parseSegmentName } from '../../src/lbs/format.js';
+import { BLOCK_HEADER_SIZE, META_FILE } from '../../src/lbs/format.js';
+import { parseSegmentName } from '../../src/lbs/segments.js';
 import { setContent } from '../helpers/faultfs.js';
 import { Rng, rmDir, tmpDir, valueFor } from '../helpers/storecrash.js';
 

@@ -19,7 +19,7 @@
  */
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { keyOf } from '../../src/cli/model.js';
+import { keyOf } from '../../src/cli/workload.js';
 import {
   CRASH_OPTS,
   Rng,

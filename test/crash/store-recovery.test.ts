@@ -16,7 +16,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { open, type Store } from '../../src/index.js';
-import { findPrefix, keyOf, readState } from '../../src/cli/model.js';
+import { findPrefix, readState } from '../../src/cli/model.js';
+import { keyOf } from '../../src/cli/workload.js';
 import type { FileIO } from '../../src/lbs/fileio.js';
 import {
   CRASH_OPTS,

@@ -2,7 +2,7 @@
  * A tiny seeded PRNG (mulberry32) for tests: every random choice a test makes
  * comes from one of these, so a failure can print its seed and be replayed.
  */
-import { Prng } from '../../src/cli/model.js';
+import { Prng } from '../../src/cli/prng.js';
 
 export class Rng extends Prng {
   readonly seed: number;

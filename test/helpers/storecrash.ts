@@ -16,17 +16,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'vitest';
 import { open, type OpenOptions, type Store } from '../../src/index.js';
-import {
-  analyzeLosses,
-  applyReq,
-  findPrefix,
-  issue,
-  keyOf,
-  readState,
-  statesEqual,
-  type State,
-  type WReq,
-} from '../../src/cli/model.js';
+import { analyzeLosses } from '../../src/cli/losses.js';
+import { applyReq, findPrefix, readState, statesEqual, type State } from '../../src/cli/model.js';
+import { issue, keyOf, type WReq } from '../../src/cli/workload.js';
 import type { FileIO } from '../../src/lbs/fileio.js';
 import { FaultFS } from './faultfs.js';
 import { Rng } from './rng.js';
@@ -82,11 +74,11 @@ export class Recorder {
 export const CRASH_OPTS: OpenOptions = { blockSize: 2048, segmentSize: 16 * 2048, cleaning: 0 };
 
 export function put(key: Buffer | string, value: Buffer | string): WReq {
-  return { kind: 'put', ops: [{ t: 'put', key: Buffer.from(key), value: Buffer.from(value) }] };
+  return { kind: 'put', ops: [{ kind: 'put', key: Buffer.from(key), value: Buffer.from(value) }] };
 }
 
 export function del(key: Buffer | string): WReq {
-  return { kind: 'del', ops: [{ t: 'del', key: Buffer.from(key) }] };
+  return { kind: 'del', ops: [{ kind: 'del', key: Buffer.from(key) }] };
 }
 
 export function batch(ops: WReq[]): WReq {

@@ -118,4 +118,39 @@ describe('free', () => {
     expect(io.count('fsyncDir')).toBe(d); // sync:false skips it
     await noSync.close();
   });
+
+  it('a failed unlink keeps its segment (and every later one) listed and counted; the next free deletes it', async () => {
+    const root = tmp();
+    const dir = path.join(root, 's');
+    const io = new FaultFS(root);
+    const s = BlockStore.open(dir, { blockSize: BS, segmentSize: 4 * BS, io });
+    const rng = new Rng(3);
+    const recs: AppendRec[] = [];
+    for (let i = 0; i < 8; i++) {
+      const pages = makePages(rng, 2, BS - 32);
+      recs.push({ first: await s.append(pages), pages });
+    }
+    expect(segFiles(dir)).toEqual([seg(0), seg(4), seg(8), seg(12)]);
+    const onDisk = (): number => segFiles(dir).length * 4 * BS + 32;
+    // The second unlink (segment 4) fails: segment 0 goes, 4 and 8 stay.
+    io.failAt({ n: 2, kind: 'unlink', code: 'EIO' });
+    const err = await s.free(12).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'BIRCH_IO' });
+    expect(segFiles(dir)).toEqual([seg(4), seg(8), seg(12)]);
+    expect(s.stats()).toMatchObject({ firstBlock: 4, segments: 3, blocksOnDisk: 12, bytesOnDisk: onDisk() });
+    expect(s.failed).toBeUndefined(); // freeing is advisory: the store is not failed
+    expectAppends(s, recs, 4); // segment 4's blocks still read
+    // The next free retries segment 4, then 8.
+    expect(await s.free(12)).toBe(2);
+    expect(segFiles(dir)).toEqual([seg(12)]);
+    expect(s.stats()).toMatchObject({ firstBlock: 12, segments: 1, blocksOnDisk: 4, bytesOnDisk: onDisk() });
+    expectAppends(s, recs, 12);
+    await s.close();
+    const t = BlockStore.open(dir, { io });
+    expect(t.firstBlock).toBe(12);
+    await t.close();
+  });
 });

@@ -1,0 +1,73 @@
+/**
+ * Group commit: the queue of modifying requests and when a batch runs.
+ *
+ * A request (one operation, or a user batch of several) joins the queue; if
+ * no batch is running, one starts on the next turn of the event loop
+ * (setImmediate: no timer, so a lone put is not delayed, yet every request
+ * issued in the same turn joins it). While a batch's append and fsync are in
+ * flight, new requests queue up and form the next batch, started as soon as
+ * the running one finishes. What a batch does is batch.ts.
+ *
+ * @internal
+ */
+import type { Op } from './mutate.js';
+
+/**
+ * A modifying request: one operation, or a user batch of them (applied
+ * atomically, in order). One object per request, and the caller's own
+ * promise functions, because a busy store makes millions of these.
+ */
+export interface Request {
+  op: Op | Op[];
+  /** Settled with the operation's result (delete, add, modify, cas, cad) or
+   * with undefined (put, a batch). */
+  resolve(result?: boolean): void;
+  reject(err: unknown): void;
+}
+
+export class GroupCommit {
+  private queue: Request[] = [];
+  private running: Promise<void> | undefined;
+  private scheduled = false;
+
+  /** `run` applies and commits one batch; it settles every request itself and never rejects. */
+  constructor(private readonly run: (batch: Request[]) => Promise<void>) {}
+
+  /** Queue a request for the next batch. */
+  submit(req: Request): void {
+    this.queue.push(req);
+    this.schedule();
+  }
+
+  /** Resolves when no batch is running and none is queued. */
+  async idle(): Promise<void> {
+    while (this.running !== undefined || this.queue.length > 0 || this.scheduled) {
+      await (this.running ?? new Promise((r) => setImmediate(r)));
+    }
+  }
+
+  /** Whether a batch is running or requests are waiting. */
+  get busy(): boolean {
+    return this.running !== undefined || this.queue.length > 0;
+  }
+
+  /** Requests waiting for the next batch. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running !== undefined) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.running !== undefined || this.queue.length === 0) return;
+      const batch = this.queue;
+      this.queue = [];
+      this.running = this.run(batch).finally(() => {
+        this.running = undefined;
+        if (this.queue.length > 0) this.schedule();
+      });
+    });
+  }
+}
