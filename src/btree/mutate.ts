@@ -89,12 +89,14 @@ export class WorkingTree {
     const leaf = this.dirtyLeafFor(entry, 1, ke);
     const bufs = leaf.bufs!;
     const offs = leaf.offs as number[];
-    const { found, index } = leafSearch(leaf, entry, 1, ke);
-    if (found) {
+    const at = leafSearch(leaf, entry, 1, ke);
+    if (at >= 0) {
+      const index = at;
       leaf.size += entry.length - leaf.entrySize(index);
       bufs[index] = entry;
       offs[index] = 0;
     } else {
+      const index = -at - 1;
       if (index === bufs.length) {
         bufs.push(entry);
         offs.push(0);
@@ -110,7 +112,7 @@ export class WorkingTree {
   del(kb: Uint8Array, ks: number, ke: number): boolean {
     if (this.get(kb, ks, ke) === undefined) return false;
     const leaf = this.dirtyLeafFor(kb, ks, ke);
-    const { index } = leafSearch(leaf, kb, ks, ke);
+    const index = leafSearch(leaf, kb, ks, ke);
     leaf.size -= entrySizeAt(leaf.bufs![index]!, leaf.offs[index]!);
     leaf.bufs!.splice(index, 1);
     (leaf.offs as number[]).splice(index, 1);

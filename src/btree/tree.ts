@@ -112,7 +112,7 @@ export class Tree {
       return { root, empty: true, seq: 0, keys: 0, pages: 1, height: 1, oldest: 0 };
     }
     const blockNo = this.lbs.nextBlock - 1;
-    const { node, trailer } = decodePage(this.lbs.read(blockNo), blockNo, this.lbs.locate(blockNo));
+    const { node, trailer } = decodePage(this.lbs.read(blockNo), blockNo, (b) => this.lbs.locate(b));
     if (trailer === undefined) {
       throw new BirchError('BIRCH_CORRUPT', `last block ${blockNo} is not a root page`);
     }
