@@ -20,8 +20,15 @@ import type { Leaf, Node, Parent } from './node.js';
 export function leafSearch(leaf: Leaf, kb: Uint8Array, ks: number, ke: number): number {
   const heads = leaf.heads;
   if (heads !== undefined) return cleanLeafSearch(leaf, heads, kb, ks, ke);
-  let lo = 0;
   let hi = leaf.count;
+  // Keys arriving in order (a load, an append) land past the last key: one comparison.
+  if (hi > 0) {
+    const c = leaf.compareKey(kb, ks, ke, hi - 1);
+    if (c > 0) return -hi - 1;
+    if (c === 0) return hi - 1;
+    hi--;
+  }
+  let lo = 0;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const c = leaf.compareKey(kb, ks, ke, mid);
