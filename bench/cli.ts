@@ -5,8 +5,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { TOKYO_PAIRS } from './data.js';
-import type { EngineModule } from './engines/engine.js';
-import { ENGINE_NAMES, type EngineName } from './engines/index.js';
+import { EngineMissing, type EngineModule } from './engines/engine.js';
+import { ENGINE_NAMES, loadEngine, type EngineName } from './engines/index.js';
 import type { ErrStream } from './progress.js';
 import { formatReport } from './report.js';
 import { BenchUsageError, runBench, type BenchConfig } from './run.js';
@@ -75,11 +75,16 @@ export function register(program: Command, io: Partial<CliIO> = {}): Command {
       if (unknown.length > 0) {
         command.error(`error: unknown workload ${unknown.map((u) => `'${u}'`).join(', ')} (expected any of: ${names.join(', ')})`);
       }
+      const engines = [...new Set(opts.engine)];
+      // A peer asked for by name must be there: say so now, not after the
+      // other engines have run.
+      const missing = await missingPeers(engines, io.engineModules);
+      if (missing.length > 0) command.error(missing.map((m) => `error: ${m.message}`).join('\n'));
       const quick = workloads.length === 0;
       const pairs = opts.pairs ?? (quick ? QUICK_PAIRS : DEFAULT_PAIRS);
       const cfg: BenchConfig = {
         workloads: quick ? names : [...new Set(workloads)],
-        engines: [...new Set(opts.engine)],
+        engines,
         pairs,
         tokyoPairs: Math.min(opts.pairs ?? TOKYO_PAIRS, TOKYO_PAIRS),
         seconds: opts.seconds,
@@ -105,6 +110,25 @@ export function register(program: Command, io: Partial<CliIO> = {}): Command {
       if (report.results.length === 0) command.error('error: no engine produced results');
     });
   return cmd;
+}
+
+/** The peers among `engines` whose package cannot be imported here. */
+async function missingPeers(engines: EngineName[], modules: CliIO['engineModules']): Promise<EngineMissing[]> {
+  const missing: EngineMissing[] = [];
+  for (const name of engines) {
+    let mod: EngineModule;
+    try {
+      mod = modules?.[name] ?? (await loadEngine(name));
+    } catch {
+      continue; // runBench reports an engine that does not load
+    }
+    try {
+      await mod.probe?.();
+    } catch (err) {
+      if (err instanceof EngineMissing) missing.push(err);
+    }
+  }
+  return missing;
 }
 
 function positiveInt(v: string): number {

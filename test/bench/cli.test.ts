@@ -10,7 +10,9 @@ import { open } from 'birchdb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { register } from '../../bench/cli.js';
 import { Dataset } from '../../bench/data.js';
+import { EngineMissing, type EngineModule } from '../../bench/engines/engine.js';
 import type { BenchReport } from '../../bench/run.js';
+import { memoryEngine } from './memory-engine.js';
 
 interface Outcome {
   code: number;
@@ -19,11 +21,16 @@ interface Outcome {
 }
 
 async function bench(...args: string[]): Promise<Outcome> {
+  return benchWith({}, ...args);
+}
+
+/** `birch bench <args>` with engines substituted. */
+async function benchWith(engineModules: Partial<Record<string, EngineModule>>, ...args: string[]): Promise<Outcome> {
   let out = '';
   let err = '';
   const program = new Command().name('birch').exitOverride();
   program.configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (err += s) });
-  register(program, { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) } });
+  register(program, { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) }, engineModules });
   try {
     await program.parseAsync(['bench', ...args], { from: 'user' });
     return { code: 0, out, err };
@@ -77,6 +84,31 @@ describe('birch bench: bad options exit non-zero with a clear message', () => {
     for (const w of ['bulk-insert', 'bulk-update', 'bulk-extract', 'random-read', 'random-mixed', 'hotspot-read', 'tokyo']) {
       expect(r.out).toContain(w);
     }
+  });
+});
+
+/** A peer whose package is not installed, as in an application that installed birchdb. */
+function absent(name: string, pkg: string): EngineModule {
+  const missing = (): Promise<never> => Promise.reject(new EngineMissing(name, pkg, new Error(`Cannot find package '${pkg}'`)));
+  return { name, probe: missing, open: missing };
+}
+
+describe('birch bench: peers that are not installed', () => {
+  it('refuses an --engine list naming one, before running anything, and says how to add it', async () => {
+    const mem = memoryEngine();
+    const r = await benchWith({ birch: mem, lmdb: absent('lmdb', 'lmdb') }, 'tokyo', '--pairs', '100', '--engine', 'birch,lmdb');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain('lmdb is not installed');
+    expect(r.err).toContain('npm install lmdb');
+    expect(r.out).toBe('');
+    expect(mem.stats.puts).toBe(0);
+  });
+
+  it('names every missing one', async () => {
+    const r = await benchWith({ lmdb: absent('lmdb', 'lmdb'), level: absent('level', 'classic-level') }, 'tokyo', '--engine', 'lmdb,level');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain('npm install lmdb');
+    expect(r.err).toContain('npm install classic-level');
   });
 });
 

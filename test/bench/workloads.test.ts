@@ -97,9 +97,10 @@ describe('bench workloads, end to end', () => {
     });
     expect(report.errors).toEqual([]);
     expect(report.skipped).toHaveLength(1);
-    expect(lines.join('')).toContain('lmdb not installed, skipping');
+    expect(lines.join('')).toContain('lmdb is not installed');
+    expect(lines.join('')).toContain('npm install lmdb');
     expect(report.results.map((r) => `${r.engine} ${r.workload}`)).toEqual(['memory bulk-insert', 'memory tokyo']);
-    expect(formatReport(report)).toContain('skipped: lmdb not installed, skipping');
+    expect(formatReport(report)).toContain('skipped: lmdb is not installed');
   });
 
   it('reports a failing workload as an error and goes on', async () => {
