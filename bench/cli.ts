@@ -1,7 +1,8 @@
 /**
  * `birch bench [workloads...]`: kivaloo's benchmark workloads against birch
- * and, with --engine, against LMDB and LevelDB through the same driver.
- * src/bin/birch.ts adds this subcommand by calling register().
+ * and against LMDB and LevelDB (those of them installed, or those --engine
+ * names) through the same driver.
+ * src/bin/birch.ts hands this subcommand its arguments (see there).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { TOKYO_PAIRS } from './data.js';
@@ -37,7 +38,8 @@ interface BenchOptions {
   sync: boolean;
   dir?: string;
   json?: boolean;
-  engine: EngineName[];
+  /** Unset: birch and every peer that can be imported. */
+  engine?: EngineName[];
   seed: number;
 }
 
@@ -61,9 +63,10 @@ export function register(program: Command, io: Partial<CliIO> = {}): Command {
     .option('--dir <path>', 'put the stores here and keep them (must be empty or new); default: a temporary directory, removed afterwards')
     .option('--json', 'print only the JSON report on stdout')
     .addOption(
-      new Option('--engine <list>', `comma-separated engines to compare: ${ENGINE_NAMES.join(', ')}`)
-        .argParser(engineList)
-        .default(['birch'], 'birch'),
+      new Option(
+        '--engine <list>',
+        `comma-separated engines to compare: ${ENGINE_NAMES.join(', ')} (default: birch and every peer that is installed)`,
+      ).argParser(engineList),
     )
     .option('--seed <n>', 'seed for the random key choices', nonNegativeInt, 1)
     .addHelpText(
@@ -75,11 +78,19 @@ export function register(program: Command, io: Partial<CliIO> = {}): Command {
       if (unknown.length > 0) {
         command.error(`error: unknown workload ${unknown.map((u) => `'${u}'`).join(', ')} (expected any of: ${names.join(', ')})`);
       }
-      const engines = [...new Set(opts.engine)];
       // A peer asked for by name must be there: say so now, not after the
-      // other engines have run.
-      const missing = await missingPeers(engines, io.engineModules);
-      if (missing.length > 0) command.error(missing.map((m) => `error: ${m.message}`).join('\n'));
+      // other engines have run. By default birch runs beside every peer
+      // that is installed (as in a clone), and a note names the others.
+      const requested = opts.engine !== undefined ? [...new Set(opts.engine)] : [...ENGINE_NAMES];
+      const missing = await missingPeers(requested, io.engineModules);
+      if (opts.engine !== undefined && missing.length > 0) command.error(missing.map((m) => `error: ${m.message}`).join('\n'));
+      const engines = requested.filter((e) => !missing.some((m) => m.engine === e));
+      if (missing.length > 0) {
+        err.write(
+          `birch bench: not comparing with ${missing.map((m) => m.engine).join(' or ')}: not installed ` +
+            `(npm install ${missing.map((m) => m.pkg).join(' ')} to add; --engine birch runs birch alone)\n`,
+        );
+      }
       const quick = workloads.length === 0;
       const pairs = opts.pairs ?? (quick ? QUICK_PAIRS : DEFAULT_PAIRS);
       const cfg: BenchConfig = {

@@ -9,7 +9,8 @@
 #     resolution (the repository's own tsc and @types/node, nothing new
 #     downloaded), and the compiled file runs;
 #   - `npx birch check` and `npx birch stats` work on a store made there;
-#   - `npx birch bench` runs (birch alone: the peers are not installed);
+#   - `npx birch bench` runs birch alone, with a note that the peers are
+#     not installed;
 #     `--engine lmdb` is an error that says how to add it.
 #
 # Needs the repository's devDependencies (npm ci) and the npm registry (to
@@ -148,7 +149,10 @@ npx --no -- birch stats store
 npx --no -- birch --help | grep -q '^  bench ' || fail "birch --help does not list bench"
 
 step "npx birch bench: birch alone; a peer named in --engine is an error"
-npx --no -- birch bench tokyo --pairs 2000 --seconds 0.2 --windows 2
+npx --no -- birch bench tokyo --pairs 2000 --seconds 0.2 --windows 2 2>"$work/bench.err"
+cat "$work/bench.err"
+grep -q 'not comparing with lmdb or level: not installed (npm install lmdb classic-level' "$work/bench.err" ||
+  fail "birch bench does not say the peers are left out"
 set +e
 out=$(npx --no -- birch bench tokyo --pairs 2000 --engine lmdb 2>&1)
 code=$?
