@@ -4,7 +4,10 @@
  * names) through the same driver.
  * src/bin/birch.ts hands this subcommand its arguments (see there).
  */
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { chartSvg } from './chart.js';
 import { TOKYO_PAIRS } from './data.js';
 import { EngineMissing, type EngineModule } from './engines/engine.js';
 import { ENGINE_NAMES, loadEngine, type EngineName } from './engines/index.js';
@@ -38,6 +41,7 @@ interface BenchOptions {
   sync: boolean;
   dir?: string;
   json?: boolean;
+  chart?: string;
   /** Unset: birch and every peer that can be imported. */
   engine?: EngineName[];
   seed: number;
@@ -62,6 +66,7 @@ export function register(program: Command, io: Partial<CliIO> = {}): Command {
     .option('--no-sync', 'DATA-LOSS MODE: skip fsync (results are labelled as such)')
     .option('--dir <path>', 'put the stores here and keep them (must be empty or new); default: a temporary directory, removed afterwards')
     .option('--json', 'print only the JSON report on stdout')
+    .option('--chart <file>', "also write the comparison as an SVG bar chart: each engine's figure over the best engine's, per workload")
     .addOption(
       new Option(
         '--engine <list>',
@@ -91,6 +96,11 @@ export function register(program: Command, io: Partial<CliIO> = {}): Command {
             `(npm install ${missing.map((m) => m.pkg).join(' ')} to add; --engine birch runs birch alone)\n`,
         );
       }
+      // Check --chart's directory now rather than after minutes of running.
+      const chart = opts.chart !== undefined ? resolve(opts.chart) : undefined;
+      if (chart !== undefined && !isDirectory(dirname(chart))) {
+        command.error(`error: --chart ${opts.chart}: the directory ${dirname(chart)} does not exist`);
+      }
       const quick = workloads.length === 0;
       const pairs = opts.pairs ?? (quick ? QUICK_PAIRS : DEFAULT_PAIRS);
       const cfg: BenchConfig = {
@@ -115,12 +125,28 @@ export function register(program: Command, io: Partial<CliIO> = {}): Command {
         throw e;
       }
       out.write(opts.json === true ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+      if (chart !== undefined && report.results.length > 0) {
+        try {
+          writeFileSync(chart, chartSvg(report));
+        } catch (e) {
+          command.error(`error: --chart ${opts.chart}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        err.write(`birch bench: wrote the chart to ${opts.chart}\n`);
+      }
       if (report.errors.length > 0) {
         command.error(`error: ${report.errors.length} workload(s) failed: ${report.errors.map((e) => `${e.engine} ${e.workload}`).join(', ')}`);
       }
       if (report.results.length === 0) command.error('error: no engine produced results');
     });
   return cmd;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The peers among `engines` whose package cannot be imported here. */
