@@ -83,6 +83,11 @@ export function register(program: Command, io: Partial<CliIO> = {}): Command {
       if (unknown.length > 0) {
         command.error(`error: unknown workload ${unknown.map((u) => `'${u}'`).join(', ')} (expected any of: ${names.join(', ')})`);
       }
+      // Check --chart's directory now rather than after minutes of running.
+      const chart = opts.chart !== undefined ? resolve(opts.chart) : undefined;
+      if (chart !== undefined && !isDirectory(dirname(chart))) {
+        command.error(`error: --chart ${opts.chart}: the directory ${dirname(chart)} does not exist`);
+      }
       // A peer asked for by name must be there: say so now, not after the
       // other engines have run. By default birch runs beside every peer
       // that is installed (as in a clone), and a note names the others.
@@ -95,11 +100,6 @@ export function register(program: Command, io: Partial<CliIO> = {}): Command {
           `birch bench: not comparing with ${missing.map((m) => m.engine).join(' or ')}: not installed ` +
             `(npm install ${missing.map((m) => m.pkg).join(' ')} to add; --engine birch runs birch alone)\n`,
         );
-      }
-      // Check --chart's directory now rather than after minutes of running.
-      const chart = opts.chart !== undefined ? resolve(opts.chart) : undefined;
-      if (chart !== undefined && !isDirectory(dirname(chart))) {
-        command.error(`error: --chart ${opts.chart}: the directory ${dirname(chart)} does not exist`);
       }
       const quick = workloads.length === 0;
       const pairs = opts.pairs ?? (quick ? QUICK_PAIRS : DEFAULT_PAIRS);
