@@ -18,7 +18,7 @@ import type * as NodeModule from '../../dist/btree/node.js';
 import type * as SerializeModule from '../../dist/btree/serialize.js';
 import type * as FindModule from '../../dist/btree/find.js';
 
-/** An internal module of the compiled package (dist/bench/micro/ -> dist/). */
+/** An internal module of the compiled package (dist/bench/internal/ -> dist/). */
 async function internal<T>(path: string): Promise<T> {
   return (await import(new URL(`../../${path}`, import.meta.url).href)) as T;
 }
