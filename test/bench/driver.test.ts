@@ -37,6 +37,9 @@ describe('bench driver', () => {
     expect(r.seconds).toBeGreaterThanOrEqual(0.19);
     expect(r.seconds).toBeLessThan(1);
     expect(r.peakRss).toBeGreaterThan(0);
+    expect(r.loopDelay.p50).toBeGreaterThan(0);
+    expect(r.loopDelay.max).toBeGreaterThanOrEqual(r.loopDelay.p99);
+    expect(r.loopDelay.p99).toBeGreaterThanOrEqual(r.loopDelay.p50);
   });
 
   it('lets timers run during long runs of synchronous operations', async () => {
