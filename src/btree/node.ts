@@ -48,6 +48,10 @@ export class Leaf {
   /** Clean leaves: the keys' shared prefix length and their heads (heads.ts). */
   prefix: number;
   heads: Uint32Array | undefined;
+  /** Cached clean nodes: used since the cache last looked (cache.ts), and the cached parent that refers to it directly. */
+  ref = false;
+  owner: Parent | undefined = undefined;
+  ownerSlot = 0;
 
   constructor(blockNo: number, size: number, page: Buffer | undefined, bufs: Buffer[] | undefined, offs: Uint32Array | number[]) {
     this.blockNo = blockNo;
@@ -199,6 +203,16 @@ export class Parent {
   heads: Uint32Array | undefined;
   /** The separators as buffers; made from the page on first use in a clean parent. */
   private sepBufs: Buffer[] | undefined;
+  /**
+   * Cached clean parents: child i itself once a lookup went through it, so
+   * the next one follows a reference instead of looking the block up in the
+   * cache's map (cache.ts keeps these true when it lets a node go).
+   */
+  childRefs: (Node | undefined)[] | undefined;
+  /** Cached clean nodes: used since the cache last looked, and the cached parent that refers to it directly. */
+  ref = false;
+  owner: Parent | undefined = undefined;
+  ownerSlot = 0;
 
   constructor(blockNo: number, level: number, keys: Buffer[], blocks: number[], oldest: number[]) {
     this.blockNo = blockNo;
@@ -210,6 +224,7 @@ export class Parent {
     this.page = undefined;
     this.sepOffs = undefined;
     this.heads = undefined;
+    this.childRefs = undefined;
     let size = PAGE_HEADER_SIZE + CHILD_POINTER_SIZE * blocks.length;
     for (const k of keys) size += separatorSize(k);
     this.size = size;
