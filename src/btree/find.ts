@@ -132,6 +132,7 @@ export function childAt(cache: NodeCache, p: Parent, i: number): Node {
   let c = refs[i];
   if (c !== undefined) {
     c.ref = true;
+    cache.hits++;
     return c;
   }
   c = cache.get(p.blocks[i]!);
