@@ -83,7 +83,7 @@ export async function runBatch(target: BatchTarget, batch: Request[]): Promise<C
     if (work.dirtied > 0) {
       // 3. Rebalance.
       const { root, pagesDelta } = new Balancer(target.cache, target.nodeCapacity, work.nodesReplaced).run(work.root);
-      if (target.strict) checkWorkingTree(target.cache, root, target.nodeCapacity);
+      if (target.strict) checkWorkingTree(target.cache, root, target.nodeCapacity, prev.root);
       // 4. Write.
       const before = target.lbs.nextBlock;
       const next = await writeCommit(target.lbs, target.cache, prev, root, work.keysDelta, pagesDelta);
