@@ -14,9 +14,12 @@
  * bound).
  *
  * Then the exemptions the balancer needs (pairs at the seam of two merged
- * parents, dirty or clean) and the `strict` open option.
+ * parents, dirty or clean), the `strict` open option, and the after-test
+ * check (test/setup/final-check.ts) catching what strict mode off let
+ * through.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveOptions } from '../../src/api/options.js';
 import { Balancer, recomputeParentSize, type BalanceResult } from '../../src/btree/balance.js';
@@ -28,6 +31,8 @@ import { DIRTY, Leaf, PAGE_HEADER_SIZE, Parent, makeEntry, separatorSize, type N
 import { Tree } from '../../src/btree/tree.js';
 import { BirchError, open } from '../../src/index.js';
 import { BlockStore } from '../../src/lbs/index.js';
+import { settleTest } from '../setup/final-check-state.js';
+import { skipFinalCheck } from '../helpers/finalcheck.js';
 import { useTmpDirs } from '../helpers/tmp.js';
 
 const BS = 2048;
@@ -209,6 +214,7 @@ async function expectNotCaughtInMemory(r: Rig, plant: Plant, batch: Op[], off: O
   const kinds = [...new Set(r.tree.check().problems.map((p) => p.kind))].sort();
   for (const k of off.written) expect(kinds).toContain(k);
   if (off.written.length === 0) expect(kinds).toEqual([]);
+  else skipFinalCheck(r.tree, 'a broken tree planted with strict mode off');
 }
 
 interface Case {
@@ -615,6 +621,28 @@ describe('the strict option', () => {
       expect(db.check().problems).toEqual([]);
       await db.close();
       expect(fs.readdirSync(dir).some((f) => f.endsWith('.seg'))).toBe(true);
+    }
+  });
+});
+
+describe('the after-test check', () => {
+  it('fails a test whose store was left broken, unless the test opts out', async () => {
+    for (const optOut of [false, true]) {
+      const dir = path.join(tmp(), 'store');
+      const db = open(dir, { blockSize: BS, sync: false, cleaning: 0, strict: false });
+      await db.batch(Array.from({ length: 300 }, (_, i) => ({ type: 'put' as const, key: key(i), value: val(i) })));
+      const swapSeparators: Plant = (root) => {
+        const p = asParent(root);
+        [p.keys[0], p.keys[1]] = [p.keys[1]!, p.keys[0]!];
+        return root;
+      };
+      plantOnce(swapSeparators);
+      await db.put(key(150), val(150)); // strict off: written
+      if (optOut) skipFinalCheck(db, 'separators swapped on purpose');
+      await db.close(); // the final check runs here, before the files close
+      const settled = await settle(settleTest());
+      if (optOut) expect(settled).toBeUndefined();
+      else expect(String(settled)).toMatch(/after-test check\(\) of a store found problems[^]*order \(block \d+\): separators out of order at 1/);
     }
   });
 });
