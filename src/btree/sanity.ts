@@ -88,16 +88,23 @@ export function checkWorkingTree(cache: NodeCache, root: Node, nodeCapacity: num
     if (n.size > nodeCapacity) fail(path, `node of ${n.size} bytes exceeds the node capacity ${nodeCapacity}`);
     if (!isRoot && n.count === 0) fail(path, 'empty node below the root');
     if (n.leaf) {
+      // Keys compared where they lie (no views: this runs for every key a
+      // batch dirties); once they ascend, the first and last bound them all.
+      const count = n.count;
       let size = PAGE_HEADER_SIZE;
-      let prev: Buffer | undefined;
-      for (let i = 0; i < n.count; i++) {
-        size += entrySizeAt(n.bufAt(i), n.offs[i]!);
-        const k = n.keyAt(i);
-        if (prev !== undefined && compareBytes(prev, 0, prev.length, k, 0, k.length) >= 0) fail(path, `keys out of order at ${i}`);
-        if (!within(k, lo, hi)) fail(path, `key ${i} outside the bounds of its ancestors' separators`);
-        prev = k;
+      let pb: Buffer | undefined;
+      let po = 0;
+      for (let i = 0; i < count; i++) {
+        const b = n.bufAt(i);
+        const o = n.offs[i]!;
+        size += entrySizeAt(b, o);
+        if (pb !== undefined && compareBytes(pb, po + 1, po + 1 + pb[po]!, b, o + 1, o + 1 + b[o]!) >= 0) fail(path, `keys out of order at ${i}`);
+        pb = b;
+        po = o;
       }
       if (size !== n.size) fail(path, `leaf records ${n.size} bytes, its entries take ${size}`);
+      if (count > 0 && !within(n.keyAt(0), lo, hi)) fail(path, `key 0 outside the bounds of its ancestors' separators`);
+      if (count > 1 && !within(n.keyAt(count - 1), lo, hi)) fail(path, `key ${count - 1} outside the bounds of its ancestors' separators`);
       return;
     }
     const children = n.children;
@@ -107,15 +114,18 @@ export function checkWorkingTree(cache: NodeCache, root: Node, nodeCapacity: num
     }
     if (isRoot && n.count < 2) fail(path, 'root parent with fewer than two children');
     let size = PAGE_HEADER_SIZE + CHILD_POINTER_SIZE * n.blocks.length;
-    for (let i = 0; i < n.keys.length; i++) {
+    const seps = n.keys.length;
+    for (let i = 0; i < seps; i++) {
       const k = n.keys[i]!;
       size += separatorSize(k);
       if (i > 0) {
         const p = n.keys[i - 1]!;
         if (compareBytes(p, 0, p.length, k, 0, k.length) >= 0) fail(path, `separators out of order at ${i}`);
       }
-      if (!within(k, lo, hi)) fail(path, `separator ${i} outside the bounds of its ancestors' separators`);
     }
+    // Ascending: the first and the last bound them all.
+    if (seps > 0 && !within(n.keys[0]!, lo, hi)) fail(path, `separator 0 outside the bounds of its ancestors' separators`);
+    if (seps > 1 && !within(n.keys[seps - 1]!, lo, hi)) fail(path, `separator ${seps - 1} outside the bounds of its ancestors' separators`);
     if (size !== n.size) fail(path, `parent records ${n.size} bytes, its contents take ${size}`);
     for (let i = 0; i < n.count; i++) {
       const kid = children[i];
