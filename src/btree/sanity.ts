@@ -52,7 +52,12 @@ export function checkWorkingTree(cache: NodeCache, root: Node, nodeCapacity: num
     (lo === undefined || compareBytes(k, 0, k.length, lo, 0, lo.length) >= 0) &&
     (hi === undefined || compareBytes(k, 0, k.length, hi, 0, hi.length) < 0);
   /** Child i of a parent: its dirty node, or the clean one from the cache. */
-  const childOf = (p: Parent, i: number): Node => p.children?.[i] ?? cache.get(p.blocks[i]!);
+  const childOf = (p: Parent, i: number): Node => {
+    const c = p.children?.[i];
+    if (c !== undefined) return c;
+    const b = p.blocks[i]!;
+    return b >= 0 ? cache.get(b) : fail(`parent at level ${p.level}`, `child ${i} is dirty but missing`);
+  };
   /** The least (or greatest) key under `n`, or undefined if the edge ends in an empty node. */
   const edgeKey = (n: Node, last: boolean): Buffer | undefined => {
     while (!n.leaf) {
