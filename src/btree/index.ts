@@ -8,4 +8,5 @@ export type { CheckResult, CheckProblem } from './check.js';
 export type { Commit } from './commit.js';
 export type { OldestLeaves } from './cleaning.js';
 export { makeEntry } from './node.js';
+export { EntryArena, copyInto } from './arena.js';
 export { MAX_KEY_SIZE, MAX_VALUE_SIZE, MIN_TREE_BLOCK_SIZE } from './serialize.js';
