@@ -4,8 +4,8 @@
  * leaves and parents, roots growing levels), merge (adjacent siblings that
  * fit in 2/3 of a node, empty nodes removed, the sweep absorbing several,
  * clean neighbours rechecked after a removal, parents merged), and the root
- * shrinking. Clean nodes are real pages (encodePage, decodePage) in a node
- * cache with no disk behind it. Random contents come from the seeded PRNG.
+ * shrinking. Clean nodes are real pages (encodePage's clean nodes) in a
+ * node cache with no disk behind it. Random contents come from the seeded PRNG.
  */
 import { describe, expect, it } from 'vitest';
 import { Balancer, recomputeParentSize, type BalanceResult } from '../../src/btree/balance.js';
@@ -13,7 +13,7 @@ import { NodeCache } from '../../src/btree/cache.js';
 import { compareBytes } from '../../src/btree/compare.js';
 import { CHILD_POINTER_SIZE, DIRTY, Leaf, PAGE_HEADER_SIZE, Parent, entrySizeAt, makeEntry, separatorSize, type Node } from '../../src/btree/node.js';
 import { checkWorkingTree } from '../../src/btree/sanity.js';
-import { decodePage, encodePage } from '../../src/btree/serialize.js';
+import { encodePage } from '../../src/btree/serialize.js';
 import type { BlockStore } from '../../src/lbs/index.js';
 import { Rng } from '../helpers/rng.js';
 
@@ -44,9 +44,10 @@ function ctx(cap = CAP): Ctx {
     cache,
     replaced,
     clean: (n) => {
-      const { node } = decodePage(encodePage(n, undefined), next++);
-      cache.insert(node);
-      return node;
+      n.blockNo = next++;
+      const { clean } = encodePage(n, undefined); // a parent turns clean itself
+      cache.insert(clean);
+      return clean;
     },
     run: (root) => new Balancer(cache, cap, replaced).run(root),
   };

@@ -2,9 +2,10 @@
  * Unit tests of the page format (src/btree/serialize.ts), until now covered
  * only through whole stores: encodePage/decodePage round trips of leaves and
  * parents with random keys and values of 0..255 bytes, with and without the
- * commit trailer; the size formulas and encodePage's assertion that it wrote
- * exactly the recorded size; and decodePage refusing every malformed page
- * with BIRCH_CORRUPT (never a wrong node, never another exception).
+ * commit trailer, and the clean node encodePage makes over its page; the
+ * size formulas and encodePage's assertion that it wrote exactly the
+ * recorded size; and decodePage refusing every malformed page with
+ * BIRCH_CORRUPT (never a wrong node, never another exception).
  */
 import { describe, expect, it } from 'vitest';
 import { compareBytes } from '../../src/btree/compare.js';
@@ -91,8 +92,8 @@ describe('round trips', () => {
       const rng = new Rng(seed);
       const { leaf, pairs } = randomLeaf(rng, rng.bool(0.05) ? 0 : rng.range(1, 40));
       const trailer = rng.bool() ? randomTrailer(rng) : undefined;
-      const offs = new Uint32Array(leaf.count);
-      const page = encodePage(leaf, trailer, offs);
+      leaf.blockNo = 3; // numbered, as a commit does before encoding
+      const { payload: page, clean } = encodePage(leaf, trailer);
       const expected = PAGE_HEADER_SIZE + pairs.reduce((s, [k, v]) => s + 2 + k.length + v.length, 0);
       expect(leaf.size, `seed ${seed}`).toBe(expected);
       expect(page.length).toBe(expected + (trailer === undefined ? 0 : TRAILER_SIZE));
@@ -112,13 +113,18 @@ describe('round trips', () => {
       expect(n.blockNo).toBe(7 + seed);
       expect(n.size).toBe(expected);
       expect(n.count).toBe(pairs.length);
-      expect([...n.offs]).toEqual([...offs]); // where encodePage said each entry went
+      // The clean leaf encodePage made is the decoded one: same block, size, offsets, pairs.
+      const c = clean as Leaf;
+      expect([c.leaf, c.blockNo, c.size, c.count]).toEqual([true, 3, expected, pairs.length]);
+      expect([...n.offs]).toEqual([...c.offs]);
       for (let i = 0; i < pairs.length; i++) {
-        expect(n.keyAt(i).equals(pairs[i]![0]), `seed ${seed} key ${i}`).toBe(true);
-        expect(n.valueAt(i).equals(pairs[i]![1]), `seed ${seed} value ${i}`).toBe(true);
+        for (const x of [n, c]) {
+          expect(x.keyAt(i).equals(pairs[i]![0]), `seed ${seed} key ${i}`).toBe(true);
+          expect(x.valueAt(i).equals(pairs[i]![1]), `seed ${seed} value ${i}`).toBe(true);
+        }
       }
-      // The clean leaf encodes back to the same page.
-      expect(encodePage(n, trailer).equals(page)).toBe(true);
+      // The decoded leaf encodes back to the same page.
+      expect(encodePage(n, trailer).payload.equals(page)).toBe(true);
     }
   });
 
@@ -126,11 +132,17 @@ describe('round trips', () => {
     for (let seed = 1; seed <= 300; seed++) {
       const rng = new Rng(1000 + seed);
       const p = randomParent(rng, rng.bool(0.05) ? 1 : rng.range(2, 60));
+      const seps = p.keys.map((k) => k.toString('hex'));
+      const [blocks, oldest] = [p.blocks.slice(), p.oldest.slice()];
       const trailer = rng.bool() ? randomTrailer(rng) : undefined;
-      const offs = new Uint32Array(p.count - 1);
-      const page = encodePage(p, trailer, offs);
       const expected = PAGE_HEADER_SIZE + CHILD_POINTER_SIZE * p.count + p.keys.reduce((s, k) => s + 1 + k.length, 0);
       expect(p.size, `seed ${seed}`).toBe(expected);
+      p.blockNo = 4;
+      const { payload: page, clean } = encodePage(p, trailer);
+      // A dirty parent becomes the clean one itself, over its page.
+      expect(clean).toBe(p);
+      expect(p.children).toBeUndefined();
+      expect(p.keys.map((k) => k.toString('hex'))).toEqual(seps);
       expect(page.length).toBe(expected + (trailer === undefined ? 0 : TRAILER_SIZE));
       expect([page[0], page[1], page.readUInt16LE(2), page[4]]).toEqual([TYPE_PARENT, trailer === undefined ? 0 : FLAG_ROOT, p.count, p.level]);
       const d = decodePage(page, 99);
@@ -139,12 +151,12 @@ describe('round trips', () => {
       expect(n.leaf).toBe(false);
       expect(n.level).toBe(p.level);
       expect(n.size).toBe(expected);
-      expect(n.blocks).toEqual(p.blocks);
-      expect(n.oldest).toEqual(p.oldest);
-      expect(n.keys.map((k) => k.toString('hex'))).toEqual(p.keys.map((k) => k.toString('hex')));
-      expect([...n.sepOffs!]).toEqual([...offs]);
+      expect(n.blocks).toEqual(blocks);
+      expect(n.oldest).toEqual(oldest);
+      expect(n.keys.map((k) => k.toString('hex'))).toEqual(seps);
+      expect([...n.sepOffs!]).toEqual([...p.sepOffs!]);
       expect(n.children).toBeUndefined();
-      expect(encodePage(n, trailer).equals(page)).toBe(true);
+      expect(encodePage(n, trailer).payload.equals(page)).toBe(true);
     }
   });
 });
@@ -158,7 +170,7 @@ describe('sizes', () => {
         let err: unknown;
         let page: Buffer | undefined;
         try {
-          page = encodePage(node, undefined);
+          page = encodePage(node, undefined).payload;
         } catch (e) {
           err = e;
         }
@@ -176,7 +188,7 @@ describe('sizes', () => {
         }
         node.size -= delta;
       }
-      expect(encodePage(node, undefined).length).toBe(node.size);
+      expect(encodePage(node, undefined).payload.length).toBe(node.size);
     }
   });
 
@@ -188,23 +200,23 @@ describe('sizes', () => {
     expect(one.size).toBe(8 + 16);
     expect(new Parent(DIRTY, 1, [Buffer.alloc(255)], [3, 4], [3, 4]).size).toBe(8 + 32 + 256);
     expect(new Parent(DIRTY, 1, [Buffer.alloc(0)], [3, 4], [3, 4]).size).toBe(8 + 32 + 1);
-    expect(encodePage(Leaf.empty(), { seq: 1, keys: 0, pages: 1, oldest: 0, height: 1 }).length).toBe(8 + 40);
+    expect(encodePage(Leaf.empty(), { seq: 1, keys: 0, pages: 1, oldest: 0, height: 1 }).payload.length).toBe(8 + 40);
   });
 });
 
 describe('decodePage refuses malformed pages with BIRCH_CORRUPT', () => {
   const rng = new Rng(77);
-  const leafPage = encodePage(randomLeaf(rng, 12).leaf, undefined);
-  const rootLeafPage = encodePage(randomLeaf(rng, 12).leaf, randomTrailer(rng));
-  const parentPage = encodePage(randomParent(rng, 12), undefined);
-  const rootParentPage = encodePage(randomParent(rng, 12), randomTrailer(rng));
+  const leafPage = encodePage(randomLeaf(rng, 12).leaf, undefined).payload;
+  const rootLeafPage = encodePage(randomLeaf(rng, 12).leaf, randomTrailer(rng)).payload;
+  const parentPage = encodePage(randomParent(rng, 12), undefined).payload;
+  const rootParentPage = encodePage(randomParent(rng, 12), randomTrailer(rng)).payload;
   const valid: [string, Buffer][] = [
     ['leaf', leafPage],
     ['root leaf', rootLeafPage],
     ['parent', parentPage],
     ['root parent', rootParentPage],
-    ['empty leaf', encodePage(Leaf.empty(), undefined)],
-    ['empty root leaf', encodePage(Leaf.empty(), randomTrailer(rng))],
+    ['empty leaf', encodePage(Leaf.empty(), undefined).payload],
+    ['empty root leaf', encodePage(Leaf.empty(), randomTrailer(rng)).payload],
   ];
 
   it('the valid pages decode', () => {
@@ -303,7 +315,7 @@ describe('decodePage refuses malformed pages with BIRCH_CORRUPT', () => {
     noKids[4] = 1;
     expectCorrupt(noKids, 'parent with no children');
     // The root flag on a page with no room for a trailer; and taken off a root page.
-    const flagged = Buffer.from(encodePage(Leaf.empty(), undefined));
+    const flagged = Buffer.from(encodePage(Leaf.empty(), undefined).payload);
     flagged[1] = FLAG_ROOT;
     expectCorrupt(flagged, 'root flag without a trailer');
     for (const [what, page] of valid.filter(([w]) => w.startsWith('root'))) {
@@ -332,7 +344,7 @@ describe('decodePage refuses malformed pages with BIRCH_CORRUPT', () => {
     bad[0] = 9;
     let err: unknown;
     try {
-      decodePage(bad, 12, { file: '/x/000000000000000c.seg', offset: 4096 });
+      decodePage(bad, 12, (b) => (b === 12 ? { file: '/x/000000000000000c.seg', offset: 4096 } : undefined));
     } catch (e) {
       err = e;
     }
@@ -382,7 +394,7 @@ describe('decodePage refuses malformed pages with BIRCH_CORRUPT', () => {
         rounded++;
         continue;
       }
-      expect(encodePage(d.node, d.trailer).equals(cut), `trial ${trial}`).toBe(true);
+      expect(encodePage(d.node, d.trailer).payload.equals(cut), `trial ${trial}`).toBe(true);
     }
     expect(refused).toBeGreaterThan(1000);
     expect(rounded).toBeLessThan(1000);
