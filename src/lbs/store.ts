@@ -141,9 +141,11 @@ export class BlockStore {
   /**
    * Append `pages` (each at most `pageCapacity` bytes) at blocks
    * nextBlock, nextBlock+1, ...; resolves with the first block's number once
-   * they are durable. One append at a time.
+   * they are durable. One append at a time. `between`, if given, is awaited
+   * every 64 blocks while they are encoded (the caller's chance to yield
+   * the event loop: checksumming thousands of blocks takes a while).
    */
-  async append(pages: readonly Uint8Array[]): Promise<number> {
+  async append(pages: readonly Uint8Array[], between?: () => Promise<void>): Promise<number> {
     this.checkOpen();
     if (this.failure !== undefined) {
       throw new BirchError('BIRCH_IO', `store is failed after an earlier I/O error; reopen it (${this.failure.message})`, {
@@ -154,7 +156,7 @@ export class BlockStore {
     invariant(this.inflight === undefined, 'an append is already in flight');
     invariant(pages.length > 0, 'append needs at least one page');
     for (const p of pages) invariant(p.length <= this.pageCapacity, `page of ${p.length} bytes exceeds ${this.pageCapacity}`);
-    const run = this.appendNow(pages);
+    const run = this.appendNow(pages, between);
     this.inflight = run;
     try {
       return await run;
@@ -163,7 +165,7 @@ export class BlockStore {
     }
   }
 
-  private async appendNow(pages: readonly Uint8Array[]): Promise<number> {
+  private async appendNow(pages: readonly Uint8Array[], between: (() => Promise<void>) | undefined): Promise<number> {
     const first = this.next;
     const n = pages.length;
     const bs = this.blockSize;
@@ -176,6 +178,7 @@ export class BlockStore {
       const buf = this.scratch.subarray(0, n * bs);
       for (let i = 0; i < n; i++) {
         encodeBlock(buf, i * bs, bs, { blockNo: first + i, appendFirst: first, appendCount: n, length: pages[i]!.length }, pages[i]!);
+        if (between !== undefined && (i & 63) === 63) await between();
       }
       let created = false;
       if (seg === undefined || (seg.blocks > 0 && seg.blocks + n > this.segmentBlocks)) {
