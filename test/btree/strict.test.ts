@@ -2,15 +2,15 @@
  * Strict mode (src/btree/sanity.ts): every batch checks its balanced working
  * tree in memory and fails with BIRCH_INTERNAL before anything is written.
  *
- * For each rule, one batch's balanced tree is broken on purpose (Balancer.run
- * is wrapped for that one batch, and the plant edits its result with the
- * constructors of src/btree/node.ts). With strict mode on, the batch rejects
- * with BIRCH_INTERNAL naming the rule, nothing is appended (the block
- * store's nextBlock is unchanged), the committed tree is the same object
- * with the same pairs, and the next batch commits as usual. With strict
- * mode off, the same plant is not caught in memory: it is written (and
- * check() finds it on disk, or nothing ever does), or something later
- * trips over it (the serializer's size assertion, the block store's page
+ * For each rule, one batch's balanced tree is broken on purpose
+ * (Balancer.runSliced is wrapped for that one batch, and the plant edits
+ * its result with the constructors of src/btree/node.ts). With strict mode
+ * on, the batch rejects with BIRCH_INTERNAL naming the rule, nothing is
+ * appended (the block store's nextBlock is unchanged), the committed tree
+ * is the same object with the same pairs, and the next batch commits as
+ * usual. With strict mode off, the same plant is not caught in memory: it
+ * is written (and check() finds it on disk, or nothing ever does), or
+ * something later trips over it (the serializer, the block store's page
  * bound).
  *
  * Then the exemptions the balancer needs (pairs at the seam of two merged
@@ -28,6 +28,7 @@ import type { CheckProblemKind } from '../../src/btree/check.js';
 import { shortSeparator } from '../../src/btree/compare.js';
 import type { Op } from '../../src/btree/mutate.js';
 import { DIRTY, Leaf, PAGE_HEADER_SIZE, Parent, makeEntry, separatorSize, type Node } from '../../src/btree/node.js';
+import type { Slicer } from '../../src/btree/slice.js';
 import { Tree } from '../../src/btree/tree.js';
 import { BirchError, open } from '../../src/index.js';
 import { BlockStore } from '../../src/lbs/index.js';
@@ -115,13 +116,15 @@ function countPages(n: Node, cache: NodeCache): number {
 
 /**
  * The next batch's balanced tree goes through `plant` before it is checked
- * and written; the page count follows the plant, so that a tree written with
- * strict mode off has a true trailer unless the plant loses keys.
+ * and written (batch.ts balances with runSliced); the page count follows the
+ * plant, so that a tree written with strict mode off has a true trailer
+ * unless the plant loses keys.
  */
 function plantOnce(plant: Plant): void {
-  const run = Balancer.prototype.run;
-  vi.spyOn(Balancer.prototype, 'run').mockImplementationOnce(function (this: Balancer, root: Node): BalanceResult {
-    const res = run.call(this, root);
+  const runSliced = Balancer.prototype.runSliced;
+  const spy = vi.spyOn(Balancer.prototype, 'runSliced');
+  spy.mockImplementationOnce(async function (this: Balancer, root: Node, slicer: Slicer): Promise<BalanceResult> {
+    const res = await runSliced.call(this, root, slicer);
     const cache = (this as unknown as { cache: NodeCache }).cache;
     const before = countPages(res.root, cache);
     const planted = plant(res.root, cache);
