@@ -94,7 +94,7 @@ export async function runBatch(target: BatchTarget, batch: Batch): Promise<Commi
     if (work.dirtied > 0) {
       // 3. Rebalance.
       const { root, pagesDelta } = await new Balancer(target.cache, target.nodeCapacity, work.nodesReplaced).runSliced(work.root, slicer);
-      if (target.strict) checkWorkingTree(target.cache, root, target.nodeCapacity);
+      if (target.strict) checkWorkingTree(target.cache, root, target.nodeCapacity, prev.root);
       // 4. Write.
       const before = target.lbs.nextBlock;
       const next = await writeCommit(target.lbs, target.cache, prev, root, work.keysDelta, pagesDelta, slicer);
