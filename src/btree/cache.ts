@@ -117,10 +117,12 @@ export class NodeCache {
     }
   }
 
-  /** Forget the node at `blockNo`, if cached (it was replaced by a commit). */
-  drop(blockNo: number): void {
+  /** Forget the node at `blockNo`, if cached (it was replaced by a commit); returns it. */
+  drop(blockNo: number): Node | undefined {
     const e = this.map.get(blockNo);
-    if (e !== undefined) this.remove(blockNo, e);
+    if (e === undefined) return undefined;
+    this.remove(blockNo, e);
+    return e.node;
   }
 
   private remove(blockNo: number, e: Entry): void {
