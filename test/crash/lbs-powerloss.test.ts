@@ -170,7 +170,7 @@ describe('lbs power loss', () => {
           const io = new FaultFS(root);
           const dir = path.join(root, 'store');
           const run: Run = { acked: [], freed: 0 };
-          io.failAt({ n: k, code: 'EIO', sticky: true });
+          io.failAt({ n: k, code: 'EIO', sticky: true, kill: true });
           await workload(io, dir, run, 11);
           await run.store?.close(); // the process dies; the OS keeps its page cache
           io.clearFaults();

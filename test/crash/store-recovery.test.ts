@@ -94,7 +94,7 @@ describe('store recovery under crashes', () => {
     for (let k = 1; k <= p.ops; k += k <= 30 ? 1 : STRIDE) {
       figures.killPoints++;
       for (const seed of SEEDS) {
-        const run = await runTrial(spec, (io) => io.failAt({ n: k, code: 'EIO', sticky: true }));
+        const run = await runTrial(spec, (io) => io.failAt({ n: k, code: 'EIO', sticky: true, kill: true }));
         try {
           run.io.clearFaults(); // the process died; its successor runs on the same page cache
           const what = `kill at op ${k}/${p.ops} (${p.trace[k - 1]}), seed ${seed}`;
