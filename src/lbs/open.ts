@@ -117,6 +117,13 @@ function recoverLast(io: FileIO, fd: number, file: string, first: number, blockS
     // files' directory entries) may still be only in the page cache: make
     // them durable before anything is served or appended on top.
     if (sync) {
+      // Only the last append can be undurable (each one is fsynced before
+      // the next is written). If an fsync of it failed before (the writer
+      // then refused to go on), Linux has marked its pages clean though they
+      // never reached the disk, and reports that failure only once: our
+      // fsync would succeed without them. Writing them again makes them
+      // dirty, so the fsync below covers them.
+      rewrite(io, fd, tail.lastAppend * blockSize, (tail.blocks - tail.lastAppend) * blockSize);
       io.fsyncSync(fd);
       io.fsyncDirSync(path.dirname(file));
     }
@@ -124,6 +131,18 @@ function recoverLast(io: FileIO, fd: number, file: string, first: number, blockS
     throw ioError(tail.truncated ? 'truncating a torn append' : 'syncing the last segment', file, err);
   }
   return tail.blocks;
+}
+
+/** Read `length` bytes at `pos` and write them back in place. */
+function rewrite(io: FileIO, fd: number, pos: number, length: number): void {
+  if (length === 0) return;
+  const buf = Buffer.allocUnsafe(length);
+  for (let done = 0; done < length; ) {
+    const n = io.readSync(fd, buf, done, length - done, pos + done);
+    if (n === 0) throw new Error(`short read at ${pos + done}`);
+    done += n;
+  }
+  io.writeSync(fd, buf, 0, length, pos);
 }
 
 export function openFile(io: FileIO, file: string, flags: string): number {
