@@ -98,6 +98,7 @@ export class BlockStore {
     this.lock = opened.lock;
     this.segments = opened.segments;
     this.next = opened.next;
+    this.failure = opened.failure;
   }
 
   /** Open the store in `dir`, creating it (and the directory) if absent (see open.ts). */
