@@ -279,6 +279,20 @@ describe('a failed fsync, as Linux reports it (the unsynced pages dropped, the e
     expect(adopted).toBeGreaterThan(0);
   });
 
+  it('with the cleaner on, EIO on fsync: neither the pacer nor idle cleaning writes until reopened; then as above', async () => {
+    const e = await env(CLEANER_OPTS, 200, true);
+    await e.tree!.idle(); // opening over the target starts an idle clean
+    const cleaned = e.db.stats().pagesCleaned;
+    await failOneWrite(e, 'fdatasync', 'EIO');
+    expect(e.db.stats().pagesCleaned, 'the cleaner took leaves in the failed batch').toBeGreaterThan(cleaned);
+    const writes = e.io.count('write');
+    for (let i = 0; i < 3; i++) await cleanerClock.tick(e.tree);
+    expect(e.io.count('write'), 'idle cleaning after the failure').toBe(writes);
+    await expectFailedStore(e, 'EIO');
+    expect(e.io.count('write')).toBe(writes);
+    await expectRecovers(e, 'EIO on fsync, the cleaner on');
+  });
+
   it('a kill leaves an append unsynced, the next open fails on its fsync, a retried open serves only what it made durable', async () => {
     let adopted = 0;
     for (const seed of [1, 2, 3, 4, 5, 6]) {
