@@ -234,7 +234,7 @@ describe('store power loss with the cleaner on', () => {
           if (wave % 3 === 0) {
             await idleTick(); // the cleaner commits alone
           } else if (wave % 3 === 1) {
-            cleanerClock.tick(); // ... and the next wave joins its first commit
+            void cleanerClock.tick(); // ... and the next wave joins its first commit
           }
           if (wave === 9) {
             // The pinned commit reads back exactly, after all that cleaning; then it goes.
