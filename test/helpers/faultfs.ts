@@ -192,7 +192,7 @@ export class FaultFS implements FileIO {
     this.rules = [];
   }
 
-  /** Count a call; throws if a fault is due (and returns that fault's spec through `onFault` first). */
+  /** Count a call; throw if a fault is due, after handing its spec to `onFault`. */
   private tick(kind: OpKind, syscall: string, onFault?: (spec: FaultSpec) => void): void {
     if (this.dead) throw new Error(`FaultFS: ${syscall} after crash()`);
     this.total++;
