@@ -20,9 +20,10 @@ import { BlockStore } from '../lbs/index.js';
 import { cliIO, notAStore, type CliIO } from './io.js';
 
 export const OPENING_NOTE =
-  'Opening a store is not read-only: it fsyncs the last segment file and, if a\n' +
-  'crash left a torn (never acknowledged) append at its end, truncates it away,\n' +
-  'exactly as any open() would. Nothing else is written; the cleaner does not run.\n' +
+  'Opening a store is not read-only: it fsyncs the last segment file (first\n' +
+  'writing its last append again in place, the same bytes) and, if a crash left\n' +
+  'a torn (never acknowledged) append at its end, truncates it away, exactly as\n' +
+  'any open() would. Nothing else is written; the cleaner does not run.\n' +
   'The store must not be open in another process (it is locked).';
 
 export interface CheckOutcome {

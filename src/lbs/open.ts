@@ -26,6 +26,9 @@ export interface OpenedDir {
   segments: Segment[];
   /** The number the next appended block gets. */
   next: number;
+  /** Set if the last append could not be written again (recoverLast): then,
+   * as after a failed append, no appends until the store is reopened. */
+  failure?: BirchError;
 }
 
 /** Open (creating if needed) the store directory `dir`. */
@@ -57,16 +60,17 @@ export function openDir(io: FileIO, dir: string, wantedBlockSize: number | undef
         : createMeta(io, dir, wantedBlockSize, sync);
     const segments = segmentFirsts(names).map((first): Segment => ({ first, blocks: 0, fd: undefined }));
     let next = 0;
+    let failure: BirchError | undefined;
     const last = segments[segments.length - 1];
     if (last !== undefined) {
       // All but the last were complete and fsynced before the last was created.
       for (let i = 0; i + 1 < segments.length; i++) segments[i]!.blocks = segments[i + 1]!.first - segments[i]!.first;
       const file = path.join(dir, segmentName(last.first));
       last.fd = lastFd = openFile(io, file, 'r+');
-      last.blocks = recoverLast(io, last.fd, file, last.first, blockSize, sync);
+      ({ blocks: last.blocks, failure } = recoverLast(io, last.fd, file, last.first, blockSize, sync));
       next = last.first + last.blocks;
     }
-    return { dir, blockSize, lock, segments, next };
+    return { dir, blockSize, lock, segments, next, ...(failure !== undefined && { failure }) };
   } catch (err) {
     if (lastFd !== undefined) io.closeSync(lastFd);
     lock.release();
@@ -103,8 +107,19 @@ function listOrCreate(io: FileIO, dir: string, sync: boolean): string[] {
   }
 }
 
-/** Recover the last segment's tail (recover.ts); returns its valid blocks, cut and synced. */
-function recoverLast(io: FileIO, fd: number, file: string, first: number, blockSize: number, sync: boolean): number {
+/**
+ * Recover the last segment's tail (recover.ts); returns its valid blocks, cut
+ * and synced, and why appends must wait for a reopen, if they must.
+ */
+function recoverLast(
+  io: FileIO,
+  fd: number,
+  file: string,
+  first: number,
+  blockSize: number,
+  sync: boolean,
+): { blocks: number; failure: BirchError | undefined } {
+  let failure: BirchError | undefined;
   let tail: ReturnType<typeof recoverTail>;
   try {
     tail = recoverTail(io, fd, file, first, blockSize);
@@ -117,13 +132,39 @@ function recoverLast(io: FileIO, fd: number, file: string, first: number, blockS
     // files' directory entries) may still be only in the page cache: make
     // them durable before anything is served or appended on top.
     if (sync) {
+      // Only the last append can be undurable (each one is fsynced before
+      // the next is written). If an fsync of it failed before (the writer
+      // then refused to go on), Linux has marked its pages clean though they
+      // never reached the disk, and reports that failure only once: our
+      // fsync would succeed without them. Writing them again makes them
+      // dirty, so the fsync below covers them. If that write fails (a full
+      // disk), the store still opens for reading, but nothing may be
+      // appended after an append that may not be durable.
+      const pos = tail.lastAppend * blockSize;
+      const again = readAt(io, fd, pos, (tail.blocks - tail.lastAppend) * blockSize);
+      try {
+        if (again.length > 0) io.writeSync(fd, again, 0, again.length, pos);
+      } catch (err) {
+        failure = ioError('writing the last append again', file, err);
+      }
       io.fsyncSync(fd);
       io.fsyncDirSync(path.dirname(file));
     }
   } catch (err) {
     throw ioError(tail.truncated ? 'truncating a torn append' : 'syncing the last segment', file, err);
   }
-  return tail.blocks;
+  return { blocks: tail.blocks, failure };
+}
+
+/** `length` bytes at `pos`. */
+function readAt(io: FileIO, fd: number, pos: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  for (let done = 0; done < length; ) {
+    const n = io.readSync(fd, buf, done, length - done, pos + done);
+    if (n === 0) throw new Error(`short read at ${pos + done}`);
+    done += n;
+  }
+  return buf;
 }
 
 export function openFile(io: FileIO, file: string, flags: string): number {

@@ -24,6 +24,8 @@ import { decodeBlock, type BlockHeader } from './format.js';
 export interface TailResult {
   /** Number of valid blocks at the start of the segment. */
   blocks: number;
+  /** Where the last of those appends starts (a slot; equal to `blocks` when there are none). */
+  lastAppend: number;
   /** Whether the file held anything past them (now to be truncated). */
   truncated: boolean;
 }
@@ -42,6 +44,7 @@ export function recoverTail(io: FileIO, fd: number, file: string, first: number,
 
   // Walk whole appends; verify each one fully (this reads the segment once).
   let pos = 0;
+  let lastAppend = 0;
   while (pos < slots) {
     const h = readSlot(pos);
     if (h === undefined || h.appendFirst !== first + pos || pos + h.appendCount > slots) break;
@@ -54,6 +57,7 @@ export function recoverTail(io: FileIO, fd: number, file: string, first: number,
       }
     }
     if (!whole) break;
+    lastAppend = pos;
     pos += h.appendCount;
   }
 
@@ -68,5 +72,5 @@ export function recoverTail(io: FileIO, fd: number, file: string, first: number,
       );
     }
   }
-  return { blocks: pos, truncated: size !== pos * blockSize };
+  return { blocks: pos, lastAppend: pos === 0 ? 0 : lastAppend, truncated: size !== pos * blockSize };
 }

@@ -101,6 +101,7 @@ export class BlockStore {
     this.segments = opened.segments;
     this.next = opened.next;
     this.readScratch = Buffer.allocUnsafeSlow(opened.blockSize);
+    this.failure = opened.failure;
   }
 
   /** Open the store in `dir`, creating it (and the directory) if absent (see open.ts). */
