@@ -2,9 +2,10 @@
  * Group commit: the queue of modifying requests and when a batch runs.
  *
  * A request (one operation, or a user batch of several) joins the queue; if
- * no batch is running, one starts on the next turn of the event loop
- * (setImmediate: no timer, so a lone put is not delayed, yet every request
- * issued in the same turn joins it). While a batch's append and fsync are in
+ * no batch is running, one starts on a later turn of the event loop
+ * (setImmediate: no timer, so a lone put is delayed by one turn only, yet
+ * every request issued in the same turn joins it, and while the queue keeps
+ * growing from turn to turn the batch waits for it, up to 2 ms). While a batch's append and fsync are in
  * flight, new requests queue up and form the next batch, started as soon as
  * the running one finishes. What a batch does is batch.ts.
  *
@@ -95,16 +96,42 @@ export class GroupCommit {
   private schedule(): void {
     if (this.scheduled || this.running !== undefined) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (this.running !== undefined || this.queue.length === 0) return;
-      const batch: Batch = { items: this.queue, shared: this.shared };
-      this.queue = [];
-      this.shared = undefined;
-      this.running = this.run(batch).finally(() => {
-        this.running = undefined;
-        if (this.queue.length > 0) this.schedule();
-      });
-    });
+    this.gatherSince = performance.now();
+    this.gatherSeen = 0;
+    setImmediate(this.start);
   }
+
+  /**
+   * Start a batch with what is queued, unless requests are still arriving:
+   * while the queue grew since the last turn of the event loop (an
+   * application issuing a burst across several turns, yielding between
+   * them), wait another turn, for at most GATHER_MS. Bigger batches share
+   * one append and one fsync, and rewrite each parent once for more writes.
+   * A lone request waits one turn.
+   */
+  private readonly start = (): void => {
+    this.scheduled = false;
+    if (this.running !== undefined || this.queue.length === 0) return;
+    const n = this.queue.length;
+    if (n > this.gatherSeen && n < GATHER_MAX && performance.now() - this.gatherSince < GATHER_MS) {
+      this.gatherSeen = n;
+      this.scheduled = true;
+      setImmediate(this.start);
+      return;
+    }
+    const batch: Batch = { items: this.queue, shared: this.shared };
+    this.queue = [];
+    this.shared = undefined;
+    this.running = this.run(batch).finally(() => {
+      this.running = undefined;
+      if (this.queue.length > 0) this.schedule();
+    });
+  };
+  private gatherSince = 0;
+  private gatherSeen = 0;
 }
+
+/** How long a batch may wait for requests that keep arriving, in milliseconds. */
+const GATHER_MS = 2;
+/** A queue this long starts its batch at once. */
+const GATHER_MAX = 16384;
