@@ -140,12 +140,19 @@ function recoverLast(
       // dirty, so the fsync below covers them. If that write fails (a full
       // disk), the store still opens for reading, but nothing may be
       // appended after an append that may not be durable.
-      const pos = tail.lastAppend * blockSize;
-      const again = readAt(io, fd, pos, (tail.blocks - tail.lastAppend) * blockSize);
-      try {
-        if (again.length > 0) io.writeSync(fd, again, 0, again.length, pos);
-      } catch (err) {
-        failure = ioError('writing the last append again', file, err);
+      //
+      // Not when a torn append followed it: that one was written only after
+      // the last whole append's fsync succeeded, so the last whole append is
+      // durable, and rewriting durable bytes is only a chance for a power
+      // loss to tear them.
+      if (!tail.truncated) {
+        const pos = tail.lastAppend * blockSize;
+        const again = readAt(io, fd, pos, (tail.blocks - tail.lastAppend) * blockSize);
+        try {
+          if (again.length > 0) io.writeSync(fd, again, 0, again.length, pos);
+        } catch (err) {
+          failure = ioError('writing the last append again', file, err);
+        }
       }
       io.fsyncSync(fd);
       io.fsyncDirSync(path.dirname(file));
