@@ -182,6 +182,7 @@ export class Balancer {
       if (right.blockNo !== DIRTY) this.nodesReplaced.push(right.blockNo);
       const r = right.blockNo === DIRTY ? right : right.cloneDirty();
       if (l.leaf && r.leaf) {
+        l.mutable();
         for (let j = 0; j < r.count; j++) {
           l.bufs!.push(r.bufAt(j));
           (l.offs as number[]).push(r.offs[j]!);
@@ -231,6 +232,7 @@ export class Balancer {
     let left = node.size - PAGE_HEADER_SIZE;
     let start = 0;
     if (node.leaf) {
+      node.mutable();
       const bufs = node.bufs!;
       const offs = node.offs as number[];
       const n = bufs.length;

@@ -100,6 +100,7 @@ export class WorkingTree {
     const ke = ks + buf[off]!;
     const size = ke + 1 + buf[ke]! - off;
     const leaf = this.dirtyLeafFor(buf, ks, ke);
+    leaf.mutable();
     const bufs = leaf.bufs!;
     const offs = leaf.offs as number[];
     const at = leafSearch(leaf, buf, ks, ke);
@@ -124,6 +125,7 @@ export class WorkingTree {
   del(kb: Uint8Array, ks: number, ke: number): boolean {
     if (this.get(kb, ks, ke) === undefined) return false;
     const leaf = this.dirtyLeafFor(kb, ks, ke);
+    leaf.mutable();
     const index = leafSearch(leaf, kb, ks, ke);
     leaf.size -= entrySizeAt(leaf.bufs![index]!, leaf.offs[index]!);
     leaf.bufs!.splice(index, 1);

@@ -54,6 +54,8 @@ export class Leaf {
   ownerSlot = 0;
   /** The record (records.ts) holding this clean node's page and arrays, when it has one of its own. */
   record: ArrayBuffer | undefined = undefined;
+  /** A verbatim dirty copy (cloneDirty): the clean leaf whose page and arrays it shares. */
+  source: Leaf | undefined = undefined;
 
   constructor(blockNo: number, size: number, page: Buffer | undefined, bufs: Buffer[] | undefined, offs: Uint32Array | number[]) {
     this.blockNo = blockNo;
@@ -74,6 +76,14 @@ export class Leaf {
     const leaf = new Leaf(blockNo, size, page, undefined, offs);
     leaf.prefix = prefixOf(page, offs);
     leaf.heads = fillHeads(heads, page, offs, leaf.prefix);
+    return leaf;
+  }
+
+  /** A clean leaf at `blockNo` over `other`'s page and arrays (the same bytes stored again). */
+  static packedWith(blockNo: number, other: Leaf): Leaf {
+    const leaf = new Leaf(blockNo, other.size, other.page, undefined, other.offs);
+    leaf.prefix = other.prefix;
+    leaf.heads = other.heads;
     return leaf;
   }
 
@@ -140,16 +150,42 @@ export class Leaf {
     return compareBytes(kb, ks, ke, b, off + 1, off + 1 + b[off]!);
   }
 
-  /** A dirty copy: the same entry references, in arrays of its own. */
+  /**
+   * A dirty copy. At first it is *verbatim*: it shares this leaf's page and
+   * arrays (and `source` says whose), which is all a leaf the cleaner only
+   * moves needs, and what lets the commit write it without copying a byte
+   * (serialize.ts). mutable() gives it arrays of its own before a change.
+   */
   cloneDirty(): Leaf {
+    const d = new Leaf(DIRTY, this.size, this.page, this.bufs, this.offs);
+    if (this.bufs !== undefined) {
+      d.bufs = this.bufs.slice();
+      d.offs = (this.offs as number[]).slice();
+      return d;
+    }
+    d.prefix = this.prefix;
+    d.heads = this.heads;
+    d.source = this;
+    return d;
+  }
+
+  /** Make a dirty leaf changeable: entry references in arrays of its own. */
+  mutable(): void {
+    if (this.bufs !== undefined) return;
     const n = this.offs.length;
+    const page = this.page!;
     const bufs = new Array<Buffer>(n);
     const offs = new Array<number>(n);
     for (let i = 0; i < n; i++) {
-      bufs[i] = this.bufAt(i);
+      bufs[i] = page;
       offs[i] = this.offs[i]!;
     }
-    return new Leaf(DIRTY, this.size, undefined, bufs, offs);
+    this.bufs = bufs;
+    this.offs = offs;
+    this.page = undefined;
+    this.heads = undefined;
+    this.prefix = 0;
+    this.source = undefined;
   }
 }
 

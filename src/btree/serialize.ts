@@ -68,6 +68,16 @@ export interface Encoded {
  * have been encoded first).
  */
 export function encodePage(node: Node, trailer: CommitTrailer | undefined): Encoded {
+  const source = node.leaf ? node.source : undefined;
+  if (source !== undefined && trailer === undefined) {
+    // A leaf moved unchanged (the cleaner's): the same bytes at a new block.
+    // The new clean leaf shares the old one's record, and takes it over, so
+    // the old node's going never hands that memory out again.
+    const clean = Leaf.packedWith(node.blockNo, source);
+    clean.record = source.record;
+    source.record = undefined;
+    return { payload: source.page!, clean };
+  }
   const total = node.size + (trailer === undefined ? 0 : TRAILER_SIZE);
   const n = node.leaf ? node.count : node.count - 1;
   const { record, page: buf, offs, heads } = newRecord(total, n);
@@ -120,7 +130,7 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined): Enco
     buf.writeUInt32LE(trailer.height, p + 32);
     buf.writeUInt32LE(TRAILER_MAGIC, p + 36);
   }
-  const clean = node.leaf ? Leaf.packed(node.blockNo, buf.subarray(0, node.size), offs, node.size, heads) : node;
+  const clean = node.leaf ? Leaf.packed(node.blockNo, trailer === undefined ? buf : buf.subarray(0, node.size), offs, node.size, heads) : node;
   if (!node.leaf) node.makeClean(buf, offs, heads);
   clean.record = record;
   return { payload: buf, clean };

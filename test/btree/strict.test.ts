@@ -137,6 +137,7 @@ function dirtyKid(p: Parent, i: number, cache: NodeCache): Node {
   let c = p.children![i];
   if (c === undefined) {
     c = cache.get(p.blocks[i]!).cloneDirty();
+    if (c.leaf) c.mutable(); // the plants below change its entries
     p.children![i] = c;
     p.blocks[i] = DIRTY;
   }
@@ -150,6 +151,7 @@ function asParent(n: Node): Parent {
 
 function asLeaf(n: Node): Leaf {
   if (!n.leaf) throw new Error('plant expects a leaf');
+  if (n.blockNo === DIRTY) n.mutable(); // the plants change its entries
   return n;
 }
 

@@ -198,7 +198,9 @@ describe('store power loss with the cleaner on', () => {
     };
     const spec: TrialSpec = { template: t.dir, workload, opts: CLEANER_OPTS, clock: true };
     await probe(spec);
-    expect(did.byUsers, 'leaves the pacer rewrote inside user batches').toBeGreaterThan(30);
+    // 30 to 40 (a batch waits for requests that keep arriving, so waves issued
+    // a turn apart share commits: fewer commits, fewer pacer rounds).
+    expect(did.byUsers, 'leaves the pacer rewrote inside user batches').toBeGreaterThan(20);
     expect(did.freed, 'segments freed').toBeGreaterThan(0);
     figures.pacerLeaves += did.byUsers;
     figures.freed += did.freed;
