@@ -144,13 +144,13 @@ export class Balancer {
     if (n === 0) {
       // Drop child i and one separator next to it: its neighbour takes its range.
       const sepIndex = i > 0 ? i - 1 : 0;
-      if (p.keys.length > 0) p.keys.splice(sepIndex, 1);
+      if (p.keys.length > 0) p.ownKeys().splice(sepIndex, 1);
       // Its neighbours are now adjacent: the merge pass must look at them
       // even if both are clean.
       if (i > 0 && p.blocks[i - 1] !== DIRTY) this.recheck.add(p.blocks[i - 1]!);
       if (i + 1 < p.blocks.length && p.blocks[i + 1] !== DIRTY) this.recheck.add(p.blocks[i + 1]!);
     } else {
-      p.keys.splice(i, 0, ...seps);
+      p.ownKeys().splice(i, 0, ...seps);
     }
     p.children!.splice(i, 1, ...pieces);
     p.blocks.splice(i, 1, ...pieces.map(() => DIRTY));
@@ -170,10 +170,9 @@ export class Balancer {
       }
       const left = a ?? this.cache.get(p.blocks[i]!);
       const right = b ?? this.cache.get(p.blocks[i + 1]!);
-      const sep = p.keys[i]!;
       const merged = left.leaf
         ? left.size + right.size - PAGE_HEADER_SIZE
-        : left.size + right.size - PAGE_HEADER_SIZE + separatorSize(sep);
+        : left.size + right.size - PAGE_HEADER_SIZE + 1 + p.separatorLength(i);
       if (merged > this.mergeLimit && left.count > 0 && right.count > 0) {
         i++;
         continue;
@@ -189,7 +188,7 @@ export class Balancer {
         }
         l.size += r.size - PAGE_HEADER_SIZE;
       } else if (!l.leaf && !r.leaf) {
-        l.keys.push(sep, ...r.keys);
+        l.ownKeys().push(p.keys[i]!, ...r.keys);
         l.blocks.push(...r.blocks);
         l.oldest.push(...r.oldest);
         l.children!.push(...r.children!);
@@ -197,7 +196,7 @@ export class Balancer {
       } else {
         throw internalError('siblings of different kinds');
       }
-      p.keys.splice(i, 1);
+      p.ownKeys().splice(i, 1);
       p.children!.splice(i + 1, 1);
       p.blocks.splice(i + 1, 1);
       p.oldest.splice(i + 1, 1);

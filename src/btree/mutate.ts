@@ -14,7 +14,7 @@
 import type { NodeCache } from './cache.js';
 import { compareBytes } from './compare.js';
 import { childAt, childIndex, leafSearch, lookup } from './find.js';
-import { DIRTY, entrySizeAt, type Leaf, type Node } from './node.js';
+import { DIRTY, entrySizeAt, type Leaf, type Node, type Parent } from './node.js';
 
 /**
  * An operation. Keys and values to store travel as one serialized entry
@@ -42,10 +42,14 @@ export class WorkingTree {
    * parents (the rebalance adds those it merges away): what leaves the cache
    * once the commit is durable. */
   readonly nodesReplaced: number[] = [];
-  /** The leaf dirtyLeafFor() found last, and the bounds of its key range (undefined: unbounded). */
+  /** The leaf dirtyLeafFor() found last, and the bounds of its key range (buf[start, end); undefined: unbounded). */
   private lastLeaf: Leaf | undefined;
-  private lastLo: Buffer | undefined;
-  private lastHi: Buffer | undefined;
+  private loBuf: Uint8Array | undefined;
+  private loStart = 0;
+  private loEnd = 0;
+  private hiBuf: Uint8Array | undefined;
+  private hiStart = 0;
+  private hiEnd = 0;
 
   constructor(
     private readonly cache: NodeCache,
@@ -149,11 +153,11 @@ export class WorkingTree {
   private dirtyLeafFor(kb: Uint8Array, ks: number, ke: number): Leaf {
     const last = this.lastLeaf;
     if (last !== undefined) {
-      const lo = this.lastLo;
-      const hi = this.lastHi;
+      const lo = this.loBuf;
+      const hi = this.hiBuf;
       if (
-        (lo === undefined || compareBytes(kb, ks, ke, lo, 0, lo.length) >= 0) &&
-        (hi === undefined || compareBytes(kb, ks, ke, hi, 0, hi.length) < 0)
+        (lo === undefined || compareBytes(kb, ks, ke, lo, this.loStart, this.loEnd) >= 0) &&
+        (hi === undefined || compareBytes(kb, ks, ke, hi, this.hiStart, this.hiEnd) < 0)
       ) {
         return last;
       }
@@ -166,14 +170,12 @@ export class WorkingTree {
       this.root = this.root.cloneDirty();
       this.dirtied++;
     }
-    let lo: Buffer | undefined;
-    let hi: Buffer | undefined;
+    this.loBuf = this.hiBuf = undefined;
     let n = this.root;
     while (!n.leaf) {
       const i = childIndex(n, kb, ks, ke);
-      const keys = n.keys;
-      if (i > 0) lo = keys[i - 1];
-      if (i < keys.length) hi = keys[i];
+      if (i > 0) this.bound(n, i - 1, true);
+      if (i < n.count - 1) this.bound(n, i, false);
       let c = n.children![i];
       if (c === undefined) {
         const clean = childAt(this.cache, n, i);
@@ -187,8 +189,33 @@ export class WorkingTree {
       n = c;
     }
     this.lastLeaf = n;
-    this.lastLo = lo;
-    this.lastHi = hi;
     return n;
+  }
+
+  /** Remember separator j of `p` as the lower (or upper) bound of the leaf being found. */
+  private bound(p: Parent, j: number, lower: boolean): void {
+    let buf: Uint8Array;
+    let start: number;
+    let end: number;
+    if (p.sharesSeparators) {
+      // Straight from the page: making Buffer views of a parent's separators costs more than the descent.
+      buf = p.page!;
+      const off = p.sepOffs![j]!;
+      start = off + 1;
+      end = start + buf[off]!;
+    } else {
+      buf = p.keys[j]!;
+      start = 0;
+      end = buf.length;
+    }
+    if (lower) {
+      this.loBuf = buf;
+      this.loStart = start;
+      this.loEnd = end;
+    } else {
+      this.hiBuf = buf;
+      this.hiStart = start;
+      this.hiEnd = end;
+    }
   }
 }

@@ -54,6 +54,11 @@ export class Leaf {
   ownerSlot = 0;
   /** The record (records.ts) holding this clean node's page and arrays, when it has one of its own. */
   record: ArrayBuffer | undefined = undefined;
+  /** Cached clean nodes: the cache's LRU list, when the node last moved to its front, and what it counts for. */
+  lruPrev: Node | undefined = undefined;
+  lruNext: Node | undefined = undefined;
+  lruStamp = 0;
+  lruCost = 0;
   /** A verbatim dirty copy (cloneDirty): the clean leaf whose page and arrays it shares. */
   source: Leaf | undefined = undefined;
 
@@ -217,17 +222,21 @@ export class Parent {
   /** Dirty children (dirty parents only); undefined slots are clean. */
   children: (Node | undefined)[] | undefined;
   /**
-   * Clean parents: the page, the offset in it of each separator's length
-   * byte, and the separators' shared prefix length and heads (heads.ts).
-   * The child search reads separators from this one buffer instead of
-   * chasing a Buffer object per separator.
+   * Clean parents, and dirty ones whose separators are still their clean
+   * original's: the page, the offset in it of each separator's length byte,
+   * and the separators' shared prefix length and heads (heads.ts). The
+   * child search reads separators from this one buffer instead of chasing a
+   * Buffer object per separator, and a dirty parent whose separators did not
+   * change is serialized with one copy of them (serialize.ts).
    */
   page: Buffer | undefined;
   sepOffs: Uint32Array | undefined;
   prefix = 0;
   heads: Uint32Array | undefined;
-  /** The separators as buffers; made from the page on first use in a clean parent. */
+  /** Separators this (dirty) parent owns, once it has changed them or was built with them. */
   private sepBufs: Buffer[] | undefined;
+  /** Views of the separators in `page`, made on first use. */
+  private sepViews: Buffer[] | undefined;
   /**
    * Cached clean parents: child i itself once a lookup went through it, so
    * the next one follows a reference instead of looking the block up in the
@@ -240,6 +249,11 @@ export class Parent {
   ownerSlot = 0;
   /** The record (records.ts) holding this clean node's page and arrays, when it has one of its own. */
   record: ArrayBuffer | undefined = undefined;
+  /** Cached clean nodes: the cache's LRU list, when the node last moved to its front, and what it counts for. */
+  lruPrev: Node | undefined = undefined;
+  lruNext: Node | undefined = undefined;
+  lruStamp = 0;
+  lruCost = 0;
 
   constructor(blockNo: number, level: number, keys: Buffer[], blocks: number[], oldest: number[]) {
     this.blockNo = blockNo;
@@ -251,6 +265,7 @@ export class Parent {
     this.page = undefined;
     this.sepOffs = undefined;
     this.heads = undefined;
+    this.sepViews = undefined;
     this.childRefs = undefined;
     let size = PAGE_HEADER_SIZE + CHILD_POINTER_SIZE * blocks.length;
     for (const k of keys) size += separatorSize(k);
@@ -274,25 +289,36 @@ export class Parent {
     return p;
   }
 
-  /** Become the clean parent stored in `page` (its separators' length bytes at `sepOffs`; `heads` filled here). */
-  makeClean(page: Buffer, sepOffs: Uint32Array, heads: Uint32Array): void {
+  /**
+   * Become the clean parent stored in `page` (its separators' length bytes at
+   * `sepOffs`). `heads` is filled here, unless `prefix` says it already is.
+   */
+  makeClean(page: Buffer, sepOffs: Uint32Array, heads: Uint32Array, prefix?: number): void {
     this.children = undefined;
     this.page = page;
     this.sepOffs = sepOffs;
     // Separators taken from older pages would keep those pages alive: read them from this one.
     this.sepBufs = undefined;
-    this.prefix = prefixOf(page, sepOffs);
-    this.heads = fillHeads(heads, page, sepOffs, this.prefix);
+    this.sepViews = undefined;
+    if (prefix !== undefined) {
+      this.prefix = prefix;
+      this.heads = heads;
+    } else {
+      this.prefix = prefixOf(page, sepOffs);
+      this.heads = fillHeads(heads, page, sepOffs, this.prefix);
+    }
   }
 
   /**
    * Separators (n-1 of them): child i holds the keys k with keys[i-1] <= k <
    * keys[i]. A separator is the shortest prefix dividing two siblings
-   * (compare.ts), not necessarily a key in the tree. Views into the page for
-   * a clean parent; do not modify.
+   * (compare.ts), not necessarily a key in the tree. Read only (views into
+   * the page, unless the parent owns its separators): to change them, use
+   * ownKeys().
    */
   get keys(): Buffer[] {
-    if (this.sepBufs === undefined) {
+    if (this.sepBufs !== undefined) return this.sepBufs;
+    if (this.sepViews === undefined) {
       const page = this.page!;
       const offs = this.sepOffs!;
       const keys = new Array<Buffer>(offs.length);
@@ -300,7 +326,31 @@ export class Parent {
         const off = offs[i]!;
         keys[i] = page.subarray(off + 1, off + 1 + page[off]!);
       }
-      this.sepBufs = keys;
+      this.sepViews = keys;
+    }
+    return this.sepViews;
+  }
+
+  /** Length of separator i. */
+  separatorLength(i: number): number {
+    if (this.sepBufs !== undefined) return this.sepBufs[i]!.length;
+    return this.page![this.sepOffs![i]!]!;
+  }
+
+  /** Whether this dirty parent's separators are still its clean original's (in `page`). */
+  get sharesSeparators(): boolean {
+    return this.sepBufs === undefined;
+  }
+
+  /** The separators of a dirty parent, as an array it owns and may change (it stops sharing its original's page). */
+  ownKeys(): Buffer[] {
+    if (this.sepBufs === undefined) {
+      this.sepBufs = this.keys;
+      this.sepViews = undefined;
+      this.page = undefined;
+      this.sepOffs = undefined;
+      this.heads = undefined;
+      this.prefix = 0;
     }
     return this.sepBufs;
   }
@@ -309,8 +359,23 @@ export class Parent {
     return this.blocks.length;
   }
 
+  /**
+   * A dirty copy with child arrays of its own; its separators stay the
+   * original's (its page, offsets and heads, still searched through) until
+   * ownKeys() is called to change them.
+   */
   cloneDirty(): Parent {
-    const p = new Parent(DIRTY, this.level, this.keys.slice(), this.blocks.slice(), this.oldest.slice());
+    const p = new Parent(DIRTY, this.level, [], this.blocks.slice(), this.oldest.slice());
+    p.size = this.size;
+    if (this.sepBufs !== undefined) {
+      p.sepBufs = this.sepBufs.slice();
+    } else {
+      p.sepBufs = undefined;
+      p.page = this.page;
+      p.sepOffs = this.sepOffs;
+      p.heads = this.heads;
+      p.prefix = this.prefix;
+    }
     p.children = new Array<Node | undefined>(this.blocks.length);
     return p;
   }

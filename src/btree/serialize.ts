@@ -112,13 +112,27 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined): Enco
       writeU64(buf, p + 8, node.oldest[i]!);
       p += CHILD_POINTER_SIZE;
     }
-    const keys = node.keys;
-    for (let i = 0; i < n; i++) {
-      const k = keys[i]!;
-      offs[i] = p;
-      buf[p++] = k.length;
-      buf.set(k, p);
-      p += k.length;
+    if (node.sharesSeparators) {
+      // The separators of the clean original, unchanged: one copy of them,
+      // at the same offsets (as many children, so as many pointers before
+      // them), with the same heads.
+      const src = node.page!;
+      const srcOffs = node.sepOffs!;
+      const last = srcOffs[n - 1];
+      const end = last === undefined ? p : last + 1 + src[last]!;
+      src.copy(buf, p, p, end);
+      offs.set(srcOffs);
+      heads.set(node.heads!);
+      p = end;
+    } else {
+      const keys = node.keys;
+      for (let i = 0; i < n; i++) {
+        const k = keys[i]!;
+        offs[i] = p;
+        buf[p++] = k.length;
+        buf.set(k, p);
+        p += k.length;
+      }
     }
   }
   invariant(p === node.size, `serializer wrote ${p} bytes, size() said ${node.size}`);
@@ -131,7 +145,7 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined): Enco
     buf.writeUInt32LE(TRAILER_MAGIC, p + 36);
   }
   const clean = node.leaf ? Leaf.packed(node.blockNo, trailer === undefined ? buf : buf.subarray(0, node.size), offs, node.size, heads) : node;
-  if (!node.leaf) node.makeClean(buf, offs, heads);
+  if (!node.leaf) node.makeClean(buf, offs, heads, node.sharesSeparators ? node.prefix : undefined);
   clean.record = record;
   return { payload: buf, clean };
 }

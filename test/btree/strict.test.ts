@@ -268,7 +268,7 @@ const cases: Case[] = [
       p.children!.splice(1, 1);
       p.blocks.splice(1, 1);
       p.oldest.splice(1, 1);
-      p.keys.splice(0, 1);
+      p.ownKeys().splice(0, 1);
       recomputeParentSize(p);
       return root;
     },
@@ -307,7 +307,7 @@ const cases: Case[] = [
     keys: 300,
     plant: (root) => {
       const p = asParent(root);
-      [p.keys[0], p.keys[1]] = [p.keys[1]!, p.keys[0]!];
+      { const k = p.ownKeys(); [k[0], k[1]] = [k[1]!, k[0]!]; }
       return root;
     },
     why: /separators out of order at 1/,
@@ -320,7 +320,7 @@ const cases: Case[] = [
       // The last separator of the root's first child made to reach past the root's first separator.
       const p = asParent(root);
       const c = asParent(dirtyKid(p, 0, cache));
-      c.keys[c.keys.length - 1] = Buffer.concat([p.keys[0]!, Buffer.from([0])]);
+      c.ownKeys()[c.keys.length - 1] = Buffer.concat([p.keys[0]!, Buffer.from([0])]);
       recomputeParentSize(c);
       return root;
     },
@@ -334,7 +334,7 @@ const cases: Case[] = [
       // The root's first separator lowered to the last key of its (clean) first child.
       const p = asParent(root);
       const first = asLeaf(cache.get(p.blocks[0]!));
-      p.keys[0] = Buffer.from(first.keyAt(first.count - 1));
+      p.ownKeys()[0] = Buffer.from(first.keyAt(first.count - 1));
       recomputeParentSize(p);
       return root;
     },
@@ -346,7 +346,7 @@ const cases: Case[] = [
     keys: 300,
     plant: (root) => {
       const p = asParent(root);
-      p.keys.pop();
+      p.ownKeys().pop();
       recomputeParentSize(p);
       return root;
     },
@@ -415,7 +415,7 @@ const cases: Case[] = [
       p.children!.push(Leaf.empty());
       p.blocks.push(DIRTY);
       p.oldest.push(DIRTY);
-      p.keys.push(Buffer.from([0xff]));
+      p.ownKeys().push(Buffer.from([0xff]));
       recomputeParentSize(p);
       return root;
     },
@@ -469,7 +469,7 @@ describe('strict mode catches each broken rule in memory', () => {
         p.children!.splice(1, 1);
         p.blocks.splice(1, 1);
         p.oldest.splice(1, 1);
-        p.keys.splice(0, 1);
+        p.ownKeys().splice(0, 1);
         recomputeParentSize(p);
         return root;
       };
@@ -638,7 +638,7 @@ describe('the after-test check', () => {
       await db.batch(Array.from({ length: 300 }, (_, i) => ({ type: 'put' as const, key: key(i), value: val(i) })));
       const swapSeparators: Plant = (root) => {
         const p = asParent(root);
-        [p.keys[0], p.keys[1]] = [p.keys[1]!, p.keys[0]!];
+        { const k = p.ownKeys(); [k[0], k[1]] = [k[1]!, k[0]!]; }
         return root;
       };
       plantOnce(swapSeparators);
