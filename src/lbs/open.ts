@@ -140,7 +140,7 @@ function matchFiles(dir: string, files: number[], rec: Readonly<RecordState>): {
   }
   if (extra.length > 1) {
     throw corrupt(
-      `segment files ${extra.map(segmentName).join(', ')} are newer than the newest the segment record lists; only one can be (a crash while it was started)`,
+      `${extra.length} segment files (${extra.slice(0, 3).map(segmentName).join(', ')}${extra.length > 3 ? ', ...' : ''}) are newer than the newest the segment record lists; only one can be (a crash while it was started)`,
       path.join(dir, segmentName(extra[1]!)),
       0,
     );
