@@ -4,5 +4,17 @@
  */
 export { BirchError, type BirchErrorCode } from './errors.js';
 export { VERSION } from './version.js';
-export type { Bytes, OpenOptions, RangeOptions, BatchOp, Snapshot, StoreStats, CheckReport, CheckProblem } from './api/types.js';
+export type {
+  Bytes,
+  OpenOptions,
+  RangeOptions,
+  BatchOp,
+  Snapshot,
+  StoreStats,
+  CheckReport,
+  CheckProblem,
+  BackupOptions,
+  BackupProgress,
+  BackupResult,
+} from './api/types.js';
 export { open, Store } from './api/store.js';

@@ -7,6 +7,7 @@ import { VERSION } from '../version.js';
 import { register as registerCheck } from '../cli/check.js';
 import { register as registerStats } from '../cli/stats.js';
 import { register as registerTorture } from '../cli/torture.js';
+import { register as registerBackup } from '../cli/backup.js';
 
 const program = new Command();
 program
@@ -21,5 +22,6 @@ register(program);
 registerCheck(program);
 registerStats(program);
 registerTorture(program);
+registerBackup(program);
 
 await program.parseAsync(process.argv);

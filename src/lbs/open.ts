@@ -48,13 +48,21 @@ export interface OpenedDir {
   record: SegmentRecord;
   /** Segment files below the record's freed mark that are still there (a power loss undid their unlink): to delete, never to read. */
   doomed: number[];
+  /** A store created with `unpublished`: its meta file is still birch.meta.tmp (see publishMeta). */
+  unpublished: boolean;
 }
 
 /** Names a crashed creation may leave in the directory of a store that does not exist yet. */
 const CREATION_LEFTOVERS = new Set([LOCK_FILE, META_TMP_FILE, RECORD_FILE, RECORD_TMP_FILE]);
 
-/** Open (creating if needed) the store directory `dir`. */
-export function openDir(io: FileIO, dir: string, wantedBlockSize: number | undefined, sync: boolean): OpenedDir {
+/**
+ * Open (creating if needed) the store directory `dir`. With `unpublished`,
+ * a new store is created without renaming its meta file into place: the
+ * directory is not a store (open() refuses it: segment files without
+ * birch.meta) until publishMeta() is called. For a backup that must never
+ * look like a store before it is whole.
+ */
+export function openDir(io: FileIO, dir: string, wantedBlockSize: number | undefined, sync: boolean, unpublished = false): OpenedDir {
   dir = path.resolve(dir);
   const names = listOrCreate(io, dir, sync);
   const hasMeta = names.includes(META_FILE);
@@ -77,6 +85,10 @@ export function openDir(io: FileIO, dir: string, wantedBlockSize: number | undef
   const lock = DirLock.acquire(dir);
   let record: SegmentRecord | undefined;
   let lastFd: number | undefined;
+  if (unpublished && meta !== undefined) {
+    lock.release();
+    throw new BirchError('BIRCH_BAD_ARGUMENT', `${dir} already holds a store`, { file: dir });
+  }
   try {
     let blockSize: number;
     if (meta !== undefined) {
@@ -86,7 +98,7 @@ export function openDir(io: FileIO, dir: string, wantedBlockSize: number | undef
         upgradeV1(io, dir, blockSize, segmentFirsts(names), sync);
       }
     } else {
-      blockSize = createStore(io, dir, wantedBlockSize, sync);
+      blockSize = createStore(io, dir, wantedBlockSize, sync, unpublished);
     }
     record = SegmentRecord.open(io, dir, sync);
     const { segments, doomed } = matchFiles(dir, segmentFirsts(names), record.view);
@@ -101,7 +113,7 @@ export function openDir(io: FileIO, dir: string, wantedBlockSize: number | undef
       recoverLast(io, last, file, blockSize, sync, record);
       next = last.first + last.blocks;
     }
-    return { dir, blockSize, lock, segments, next, record, doomed };
+    return { dir, blockSize, lock, segments, next, record, doomed, unpublished };
   } catch (err) {
     if (lastFd !== undefined) io.closeSync(lastFd);
     record?.closeSync();
@@ -360,7 +372,7 @@ function checkBlockSize(dir: string, blockSize: number, wanted: number | undefin
  * (temporary file, fsync, rename). The directory is fsynced before the
  * rename, so a meta file that survives a power loss always has its record.
  */
-function createStore(io: FileIO, dir: string, wanted: number | undefined, sync: boolean): number {
+function createStore(io: FileIO, dir: string, wanted: number | undefined, sync: boolean, unpublished: boolean): number {
   const blockSize = wanted ?? DEFAULT_BLOCK_SIZE;
   const tmp = path.join(dir, META_TMP_FILE);
   try {
@@ -374,13 +386,18 @@ function createStore(io: FileIO, dir: string, wanted: number | undefined, sync: 
       io.closeSync(fd);
     }
     if (sync) io.fsyncDirSync(dir);
-    io.renameSync(tmp, path.join(dir, META_FILE));
-    if (sync) {
-      io.fsyncDirSync(dir);
-      io.fsyncDirSync(path.dirname(dir)); // the directory may be new (or left by a crashed creation)
-    }
+    if (!unpublished) publishMeta(io, dir, sync);
   } catch (err) {
     throw ioError('creating the store', dir, err);
   }
   return blockSize;
+}
+
+/** Rename a new store's meta file into place: from now on the directory is a store. */
+export function publishMeta(io: FileIO, dir: string, sync: boolean): void {
+  io.renameSync(path.join(dir, META_TMP_FILE), path.join(dir, META_FILE));
+  if (sync) {
+    io.fsyncDirSync(dir);
+    io.fsyncDirSync(path.dirname(dir)); // the directory may be new (or left by a crashed creation)
+  }
 }

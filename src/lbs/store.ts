@@ -39,7 +39,7 @@ import {
   encodeBlock,
 } from './format.js';
 import type { DirLock } from './lock.js';
-import { openDir, type OpenedDir } from './open.js';
+import { openDir, publishMeta, type OpenedDir } from './open.js';
 import type { SegmentRecord } from './record.js';
 import { segmentIndex, segmentName, type Segment } from './segments.js';
 
@@ -67,6 +67,9 @@ export interface BlockStoreOptions {
   sync?: boolean;
   /** File system access; tests substitute a fault-injecting one. Defaults to node:fs. */
   io?: FileIO;
+  /** Create a new store whose meta file is only put in place by publish()
+   * (until then the directory is not a store). For backups. Defaults to false. */
+  unpublished?: boolean;
 }
 
 export interface BlockStoreStats {
@@ -105,6 +108,7 @@ export class BlockStore {
   /** Older segments with an open descriptor, least recently used first. */
   private readonly readFds = new Set<Segment>();
   private blocksAppended = 0;
+  private unpublished: boolean;
 
   private constructor(opened: OpenedDir, opts: Required<Pick<BlockStoreOptions, 'segmentSize' | 'sync' | 'io'>>) {
     this.dir = opened.dir;
@@ -118,6 +122,7 @@ export class BlockStore {
     this.next = opened.next;
     this.record = opened.record;
     this.doomed = opened.doomed;
+    this.unpublished = opened.unpublished;
     // Leftovers of a free() that a power loss partly undid: never part of the log; deleted now.
     if (this.doomed.length > 0) this.freeing = this.freeNow(-1).then(
       () => undefined,
@@ -131,7 +136,25 @@ export class BlockStore {
     const io = options.io ?? nodeFileIO;
     const sync = options.sync ?? true;
     const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
-    return new BlockStore(openDir(io, dir, options.blockSize, sync), { segmentSize, sync, io });
+    return new BlockStore(openDir(io, dir, options.blockSize, sync, options.unpublished === true), { segmentSize, sync, io });
+  }
+
+  /**
+   * For a store opened with `unpublished`: wait for the append in flight,
+   * then put the meta file in place, durably. From then on the directory is
+   * a store that open() accepts.
+   */
+  async publish(): Promise<void> {
+    this.checkOpen();
+    await this.inflight?.catch(() => undefined);
+    if (this.failure !== undefined) throw this.failure;
+    if (!this.unpublished) return;
+    try {
+      publishMeta(this.io, this.dir, this.sync);
+    } catch (err) {
+      throw ioError('publishing the meta file', this.dir, err);
+    }
+    this.unpublished = false;
   }
 
   /** The number the next appended block will get; blocks below it are readable. */
