@@ -46,7 +46,7 @@ export async function runLoad(dir: string, input: AsyncIterable<Buffer | string>
     });
     progress.done(`${fmt(r.pairs)} pairs loaded`);
     const rate = r.seconds > 0 ? `, ${fmt(r.pairs / r.seconds)} pairs/s` : '';
-    io.out.write(`${path.resolve(dir)}: loaded ${fmt(r.pairs)} pairs in ${r.batches} batches, ${r.seconds.toFixed(2)} s${rate}\n`);
+    io.out.write(`${path.resolve(dir)}: loaded ${fmt(r.pairs)} pairs in ${r.batches} batch${r.batches === 1 ? '' : 'es'}, ${r.seconds.toFixed(2)} s${rate}\n`);
     return 0;
   } catch (err) {
     progress.done();
