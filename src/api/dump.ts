@@ -22,7 +22,8 @@ import {
   writeRespSet,
   type PairSpan,
 } from './dumpformat.js';
-import type { Store } from './store.js';
+import { rangeIn } from './input.js';
+import { treeOf, type Store } from './store.js';
 import type { BatchOp, RangeOptions } from './types.js';
 
 /** Where dump() writes: a Node writable stream (a file, a socket, process.stdout). */
@@ -77,7 +78,13 @@ export async function dump(db: Store, out: DumpSink, options: DumpOptions = {}):
     throw new BirchError('BIRCH_BAD_ARGUMENT', `dump format must be 'birch' or 'resp', got ${String(format)}`);
   }
   const t0 = performance.now();
-  const snap = db.snapshot();
+  const r = rangeIn(range);
+  db.stats(); // BIRCH_CLOSED if the store is closed
+  // One commit, pinned as a snapshot's is; its pairs are encoded straight
+  // from the pages (no copy of each key and value).
+  const tree = treeOf(db);
+  const commit = tree.committed;
+  tree.pin(commit);
   let failed: unknown;
   const onError = (err: unknown): void => {
     failed ??= err;
@@ -95,13 +102,16 @@ export async function dump(db: Store, out: DumpSink, options: DumpOptions = {}):
     await new Promise((r) => setImmediate(r));
   };
   try {
-    const it = snap.range(range);
     const resp = format === 'resp';
     const most = resp ? MAX_RESP_SET : MAX_PAIR_LINE;
     let buf = Buffer.allocUnsafe(CHUNK + most);
     let at = resp ? 0 : buf.write(DUMP_HEADER, 0, 'latin1');
-    for (const [k, v] of it) {
-      at = resp ? writeRespSet(buf, at, k, v) : writePairLine(buf, at, k, v);
+    const encode = resp
+      ? (k: Buffer, v: Buffer): undefined => void (at = writeRespSet(buf, at, k, v))
+      : (k: Buffer, v: Buffer): undefined => void (at = writePairLine(buf, at, k, v));
+    const it = tree.range(commit, r.lo, r.hi, r.reverse, r.limit, encode, () => undefined);
+    for (;;) {
+      if (it.next().done === true) break;
       pairs++;
       if (at >= CHUNK) {
         await send(buf.subarray(0, at));
@@ -116,7 +126,8 @@ export async function dump(db: Store, out: DumpSink, options: DumpOptions = {}):
     return { pairs, bytes, seconds: (performance.now() - t0) / 1000 };
   } finally {
     out.removeListener('error', onError);
-    snap.release();
+    tree.unpin(commit);
+    void tree.releaseSpace();
   }
 }
 

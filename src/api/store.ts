@@ -60,6 +60,16 @@ export function open(path: string, options?: OpenOptions): Store {
 
 export type StoreStatsAll = StoreStats & CleanerStats;
 
+/** The tree behind each store, for the api's own helpers (dump.ts); not exported from the package. */
+const trees = new WeakMap<Store, Tree>();
+
+/** @internal The tree behind `db` (api/dump.ts reads it without copying every pair). */
+export function treeOf(db: Store): Tree {
+  const t = trees.get(db);
+  if (t === undefined) throw new BirchError('BIRCH_BAD_ARGUMENT', 'not a store made by open()');
+  return t;
+}
+
 export class Store {
   readonly #lbs: BlockStore;
   readonly #tree: Tree;
@@ -74,6 +84,7 @@ export class Store {
     this.#lbs = lbs;
     this.#tree = tree;
     this.#segmentSize = segmentSize;
+    trees.set(this, tree);
     this.#cleaner = new Cleaner(tree, { cleaning, spaceTarget });
     this.#cleaner.start();
   }

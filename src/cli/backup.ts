@@ -35,7 +35,7 @@ export async function runBackup(
   const progress = new ProgressLine(io.err as { write(s: string): unknown; isTTY?: boolean }, 'birch backup', 1, opts.quiet !== true);
   try {
     const r = await o.db.backup(dest, {
-      onProgress: (p) => progress.update(`${fmt(p.pages)}/${fmt(p.total)} pages (${p.total === 0 ? 100 : Math.floor((100 * p.pages) / p.total)}%), ${fmtBytes(p.bytes)}`),
+      onProgress: (p) => progress.update(() => `${fmt(p.pages)}/${fmt(p.total)} pages (${p.total === 0 ? 100 : Math.floor((100 * p.pages) / p.total)}%), ${fmtBytes(p.bytes)}`),
     });
     progress.done(`${fmt(r.pages)}/${fmt(r.pages)} pages (100%), ${fmtBytes(r.bytes)}`);
     io.out.write(

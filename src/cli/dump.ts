@@ -77,7 +77,7 @@ export async function runDump(dir: string, out: DumpSink, io: CliIO, o: DumpCliO
     const r = await dump(opened.db, out, {
       ...range,
       format,
-      onProgress: (p) => progress.update(`${fmt(p.pairs)} pairs, ${fmtBytes(p.bytes)}`),
+      onProgress: (p) => progress.update(() => `${fmt(p.pairs)} pairs, ${fmtBytes(p.bytes)}`),
     });
     progress.done(`${fmt(r.pairs)} pairs, ${fmtBytes(r.bytes)}`);
     if (o.quiet !== true) {

@@ -42,7 +42,7 @@ export async function runLoad(dir: string, input: AsyncIterable<Buffer | string>
   try {
     const r = await load(opened.db, input, {
       ...(o.batch !== undefined && { batchSize: o.batch }),
-      onProgress: (p) => progress.update(`${fmt(p.pairs)} pairs loaded (line ${fmt(p.lines)})`),
+      onProgress: (p) => progress.update(() => `${fmt(p.pairs)} pairs loaded (line ${fmt(p.lines)})`),
     });
     progress.done(`${fmt(r.pairs)} pairs loaded`);
     const rate = r.seconds > 0 ? `, ${fmt(r.pairs / r.seconds)} pairs/s` : '';

@@ -28,14 +28,14 @@ export class ProgressLine {
     return (performance.now() - this.t0) / 1000;
   }
 
-  /** Report `text` (e.g. "1,234 pairs"), if it is time to. */
-  update(text: string): void {
+  /** Report `text()` (e.g. "1,234 pairs"), if it is time to. */
+  update(text: () => string): void {
     if (!this.enabled) return;
     const t = this.seconds;
     if (t - this.last < this.every) return;
     this.last = t;
     this.drawn = true;
-    const line = `${this.label}: ${text}, ${t.toFixed(1)} s`;
+    const line = `${this.label}: ${text()}, ${t.toFixed(1)} s`;
     if (this.err.isTTY === true) this.err.write(`\r${line}\x1b[K`);
     else this.err.write(line + '\n');
   }
