@@ -15,14 +15,17 @@ import { expectCheck, freshPath, openStore, refRange } from './util.js';
 
 const OPTS = { blockSize: 2048, segmentSize: 64 * 2048, cleaning: 0 } as const;
 
-/** A writable that keeps what it is given; `slow`: it takes a timer turn per chunk and a tiny buffer. */
-function sink(slow = false): Writable & { bytes: () => Buffer } {
+/**
+ * A writable that keeps what it is given; `slow`: a tiny buffer, and each
+ * chunk is taken only after `slow()` resolves (the dump waits for it).
+ */
+function sink(slow?: () => Promise<unknown>): Writable & { bytes: () => Buffer } {
   const chunks: Buffer[] = [];
   const w = new Writable({
-    highWaterMark: slow ? 1024 : 16 * 1024,
+    highWaterMark: slow !== undefined ? 1024 : 16 * 1024,
     write(chunk: Buffer, _enc, cb) {
       chunks.push(Buffer.from(chunk));
-      if (slow) setTimeout(cb, 1);
+      if (slow !== undefined) slow().then(() => cb(), cb);
       else cb();
     },
   }) as Writable & { bytes: () => Buffer };
@@ -30,7 +33,7 @@ function sink(slow = false): Writable & { bytes: () => Buffer } {
   return w;
 }
 
-async function dumpBytes(db: Store, opts?: DumpOptions, slow = false): Promise<Buffer> {
+async function dumpBytes(db: Store, opts?: DumpOptions, slow?: () => Promise<unknown>): Promise<Buffer> {
   const out = sink(slow);
   await dump(db, out, opts);
   return out.bytes();
@@ -94,7 +97,7 @@ describe('dump and load', () => {
   });
 
   it('a dump taken while writers run is one commit: the commit when dump() was called, no half batch', async () => {
-    const db = openStore(freshPath(), { ...OPTS, sync: true });
+    const db = openStore(freshPath(), OPTS);
     const groups = 50;
     const keysOf = (g: number): string[] => Array.from({ length: 20 }, (_, i) => `g${String(g).padStart(2, '0')}-${String(i).padStart(2, '0')}`);
     const write = (g: number, v: number): Promise<void> => db.batch(keysOf(g).map((k) => ({ type: 'put' as const, key: k, value: `${v}`.repeat(30) })));
@@ -107,7 +110,8 @@ describe('dump and load', () => {
     await new Promise((r) => setTimeout(r, 20));
     const snap = db.snapshot();
     const before = n;
-    const text = await dumpBytes(db, {}, true); // slow: the writers get many turns meanwhile
+    // Slow: every chunk is taken only once another batch has committed.
+    const text = await dumpBytes(db, {}, () => write(0, ++n));
     const want = [...snap.range()].map(([k, v]) => `${k.toString('hex')}\t${v.toString('hex')}`);
     snap.release();
     stop = true;
