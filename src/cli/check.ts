@@ -20,10 +20,13 @@ import { BlockStore } from '../lbs/index.js';
 import { cliIO, notAStore, type CliIO } from './io.js';
 
 export const OPENING_NOTE =
-  'Opening a store is not read-only: it fsyncs the last segment file and, if a\n' +
-  'crash left a torn (never acknowledged) append at its end, truncates it away,\n' +
-  'exactly as any open() would. Nothing else is written; the cleaner does not run.\n' +
-  'The store must not be open in another process (it is locked).';
+  'Opening a store is not read-only: it fsyncs the last segment file and the\n' +
+  'segment record and, if a crash left a torn (never acknowledged) append at the\n' +
+  'end of the log, clears it (zeroes it; the file keeps its size); it deletes\n' +
+  'segment files a free() had already given up that a power loss brought back,\n' +
+  'lists in the record a segment file a crash left out of it, and upgrades a\n' +
+  'version-1 store, exactly as any open() would. Nothing else is written; the\n' +
+  'cleaner does not run. The store must not be open in another process (it is locked).';
 
 export interface CheckOutcome {
   /** 0 sound, 1 problems, 2 could not check. */
