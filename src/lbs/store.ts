@@ -365,8 +365,12 @@ export class BlockStore {
       this.doomed.shift();
       unlinked++;
     }
+    // segments[keep] is the first file kept: every one before it lies below
+    // `below`. It must be one the record holds (not a file whose first
+    // append, and so its entry, is still in flight).
     let keep = 0;
     while (keep + 1 < this.segments.length && this.segments[keep + 1]!.first <= below) keep++;
+    while (keep > 0 && !this.record.view.live.has(this.segments[keep]!.first)) keep--;
     if (this.lock !== undefined && keep > 0 && this.segments[keep]!.first > this.record.view.freedBelow) {
       try {
         await this.record.append({ kind: RECORD_FREED, first: this.segments[keep]!.first, slots: 0 });
@@ -376,7 +380,7 @@ export class BlockStore {
         throw err;
       }
     }
-    while (this.lock !== undefined && this.segments.length > 1 && this.segments[1]!.first <= below) {
+    for (let i = 0; i < keep && this.lock !== undefined; i++) {
       const seg = this.segments[0]!;
       const file = path.join(this.dir, segmentName(seg.first));
       this.readFds.delete(seg);
