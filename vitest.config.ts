@@ -9,6 +9,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Tests spawn the built CLI: rebuild dist/ first if the sources are newer.
+    globalSetup: ['test/global-build.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -96,8 +96,8 @@ export function formatReport(r: BenchReport): string {
   return lines.join('\n') + '\n';
 }
 
-/** The throughput a ratio compares. */
-function headline(x: WorkloadResult): number {
+/** The throughput a ratio compares (for a figure in seconds: pairs per second). */
+export function headline(x: WorkloadResult): number {
   return x.figure === 'seconds' ? x.ops / x.seconds : x.rate;
 }
 

@@ -5,7 +5,7 @@
  * @internal
  */
 import { BirchError } from '../errors.js';
-import { MAX_KEY_SIZE, MAX_VALUE_SIZE, makeEntry, type Bound, type Op } from '../btree/index.js';
+import { MAX_KEY_SIZE, MAX_VALUE_SIZE, copyInto, type Bound, type EntryArena, type Op } from '../btree/index.js';
 import type { BatchOp, Bytes, RangeOptions } from './types.js';
 
 
@@ -50,22 +50,45 @@ export function valueIn(x: unknown, what = 'value'): Buffer {
   return sizedValue(bytes(x, what, true), what);
 }
 
-/**
- * A pair to store, as the one serialized entry the leaf will hold (key
- * length, key, value length, value): checked, and copied exactly once.
- */
-export function entryIn(key: unknown, value: unknown): Buffer {
-  return makeEntry(keyView(key), sizedValue(bytes(value, 'value', false), 'value'));
+/** The byte length of a key or value (a string counts as UTF-8), after checking its type. */
+function lengthOf(x: unknown, what: string): number {
+  if (typeof x === 'string') return Buffer.byteLength(x, 'utf8');
+  if (x instanceof Uint8Array) return x.length;
+  throw new BirchError('BIRCH_BAD_ARGUMENT', `${what} must be a Uint8Array, Buffer or string, got ${describe(x)}`);
 }
 
-export function batchIn(ops: unknown): Op[] {
+function writeBytes(buf: Buffer, at: number, x: string | Uint8Array, len: number): void {
+  if (typeof x === 'string') buf.write(x, at, len, 'utf8');
+  else copyInto(buf, at, x);
+}
+
+/**
+ * A pair to store, as the one serialized entry the leaf will hold (key
+ * length, key, value length, value), checked, then copied exactly once into
+ * `arena`: returns the buffer it is in; `arena.at` is its offset.
+ */
+export function entryIn(arena: EntryArena, key: unknown, value: unknown): Buffer {
+  const kl = lengthOf(key, 'key');
+  if (kl > MAX_KEY_SIZE) throw new BirchError('BIRCH_KEY_TOO_LARGE', `key of ${kl} bytes exceeds ${MAX_KEY_SIZE}`);
+  const vl = lengthOf(value, 'value');
+  if (vl > MAX_VALUE_SIZE) throw new BirchError('BIRCH_VALUE_TOO_LARGE', `value of ${vl} bytes exceeds ${MAX_VALUE_SIZE}`);
+  const buf = arena.reserve(2 + kl + vl);
+  const at = arena.at;
+  buf[at] = kl;
+  writeBytes(buf, at + 1, key as string | Uint8Array, kl);
+  buf[at + 1 + kl] = vl;
+  writeBytes(buf, at + 2 + kl, value as string | Uint8Array, vl);
+  return buf;
+}
+
+export function batchIn(arena: EntryArena, ops: unknown): Op[] {
   if (!Array.isArray(ops)) throw new BirchError('BIRCH_BAD_ARGUMENT', `batch needs an array of operations, got ${describe(ops)}`);
   return ops.map((op: unknown, i): Op => {
     if (typeof op !== 'object' || op === null) {
       throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} must be an object, got ${describe(op)}`);
     }
     const o = op as Partial<BatchOp> & { type?: unknown };
-    if (o.type === 'put') return { kind: 'put', entry: entryIn(o.key, (o as { value?: unknown }).value) };
+    if (o.type === 'put') return { kind: 'put', entry: entryIn(arena, o.key, (o as { value?: unknown }).value), off: arena.at };
     if (o.type === 'del') return { kind: 'del', key: keyIn(o.key) };
     throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} has type ${String(o.type)}; expected 'put' or 'del'`);
   });

@@ -12,7 +12,7 @@
  */
 import * as nodePath from 'node:path';
 import { BirchError } from '../errors.js';
-import { MIN_TREE_BLOCK_SIZE, Tree, type Op } from '../btree/index.js';
+import { EntryArena, MIN_TREE_BLOCK_SIZE, Tree, type Op } from '../btree/index.js';
 import { Cleaner, type CleanerStats } from '../cleaner/index.js';
 import { BlockStore } from '../lbs/index.js';
 import { batchIn, entryIn, keyIn, keyView, valueIn } from './input.js';
@@ -70,6 +70,8 @@ export function treeOf(db: Store): Tree {
   return t;
 }
 
+const closedError = (): BirchError => new BirchError('BIRCH_CLOSED', 'store is closed');
+
 export class Store {
   readonly #lbs: BlockStore;
   readonly #tree: Tree;
@@ -77,6 +79,9 @@ export class Store {
   readonly #segmentSize: number | undefined;
   /** Backups running; close() waits for them to stop. */
   readonly #backups = new Set<Promise<unknown>>();
+
+  /** Where queued writes keep their pairs (btree/arena.ts). */
+  readonly #arena = new EntryArena();
   #closing: Promise<void> | undefined;
 
   /** @internal Use open(). */
@@ -97,11 +102,14 @@ export class Store {
 
   /** Set `key` to `value`; resolves once durable. */
   put(key: Bytes, value: Bytes): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#checkNotClosing();
-      const op: Op = { kind: 'put', entry: entryIn(key, value) };
-      this.#tree.submit({ op, resolve: resolve as () => void, reject });
-    });
+    if (this.#closing !== undefined) return Promise.reject(closedError());
+    let entry: Buffer;
+    try {
+      entry = entryIn(this.#arena, key, value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#tree.submitShared({ kind: 'put', entry, off: this.#arena.at });
   }
 
   /** Remove `key`; resolves true if a value was removed. */
@@ -111,18 +119,18 @@ export class Store {
 
   /** Set `key` only if absent (kivaloo ADD); resolves whether it was set. */
   add(key: Bytes, value: Bytes): Promise<boolean> {
-    return this.#write((): Op => ({ kind: 'add', entry: entryIn(key, value) }));
+    return this.#write((): Op => ({ kind: 'add', entry: entryIn(this.#arena, key, value), off: this.#arena.at }));
   }
 
   /** Set `key` only if present (kivaloo MODIFY); resolves whether it was set. */
   modify(key: Bytes, value: Bytes): Promise<boolean> {
-    return this.#write((): Op => ({ kind: 'modify', entry: entryIn(key, value) }));
+    return this.#write((): Op => ({ kind: 'modify', entry: entryIn(this.#arena, key, value), off: this.#arena.at }));
   }
 
   /** Set `key` to `value` only if its current value equals `expected` (kivaloo CAS). */
   cas(key: Bytes, expected: Bytes, value: Bytes): Promise<boolean> {
     return this.#write(
-      (): Op => ({ kind: 'cas', entry: entryIn(key, value), expected: valueIn(expected, 'expected value') }),
+      (): Op => ({ kind: 'cas', entry: entryIn(this.#arena, key, value), off: this.#arena.at, expected: valueIn(expected, 'expected value') }),
     );
   }
 
@@ -135,7 +143,7 @@ export class Store {
   batch(ops: BatchOp[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#checkNotClosing();
-      const parsed = batchIn(ops);
+      const parsed = batchIn(this.#arena, ops);
       if (parsed.length === 0) return resolve();
       this.#tree.submit({ op: parsed, resolve: resolve as () => void, reject });
     });
@@ -272,6 +280,6 @@ export class Store {
 
   /** Writes are refused from the moment close() is called (queued ones still finish). */
   #checkNotClosing(): void {
-    if (this.#closing !== undefined) throw new BirchError('BIRCH_CLOSED', 'store is closed');
+    if (this.#closing !== undefined) throw closedError();
   }
 }

@@ -18,8 +18,8 @@
 import type { NodeCache } from './cache.js';
 import { Balancer } from './balance.js';
 import { writeCommit, type Commit } from './commit.js';
-import type { Request } from './group.js';
-import { WorkingTree } from './mutate.js';
+import type { Batch, Request } from './group.js';
+import { WorkingTree, type Op } from './mutate.js';
 import { checkWorkingTree } from './sanity.js';
 import type { BlockStore } from '../lbs/index.js';
 
@@ -58,19 +58,24 @@ export interface BatchTarget {
   publish(next: Commit, replaced: readonly number[], requests: number): void;
 }
 
-/** Run one batch against `target`; settles every request, never rejects. */
-export async function runBatch(target: BatchTarget, batch: Request[]): Promise<CommitInfo | undefined> {
+/** Run one batch against `target`; settles everything in it, never rejects. */
+export async function runBatch(target: BatchTarget, batch: Batch): Promise<CommitInfo | undefined> {
+  const items = batch.items;
   const prev = target.committed;
-  const results = new Uint8Array(batch.length);
+  const results = new Uint8Array(items.length);
   let pagesWritten = 0;
   let leavesRewritten: number[] = [];
   try {
     // 1. Apply.
     const work = new WorkingTree(target.cache, prev.root);
     let ops = 0;
-    for (let i = 0; i < batch.length; i++) {
-      const op = batch[i]!.op;
-      if (Array.isArray(op)) {
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const op = (item as Request).op;
+      if (op === undefined) {
+        work.apply(item as Op); // a plain operation
+        ops++;
+      } else if (Array.isArray(op)) {
         for (const o of op) work.apply(o);
         ops += op.length;
       } else {
@@ -90,18 +95,21 @@ export async function runBatch(target: BatchTarget, batch: Request[]): Promise<C
       pagesWritten = target.lbs.nextBlock - before;
       leavesRewritten = work.leavesCopied;
       // 5. Publish.
-      target.publish(next, work.nodesReplaced, batch.length);
+      target.publish(next, work.nodesReplaced, items.length);
     } else {
-      target.publish(prev, [], batch.length);
+      target.publish(prev, [], items.length);
     }
   } catch (err) {
-    for (const req of batch) req.reject(err);
+    batch.shared?.reject(err);
+    for (const item of items) (item as Request).reject?.(err);
     return undefined;
   }
-  for (let i = 0; i < batch.length; i++) {
-    const req = batch[i]!;
+  batch.shared?.resolve();
+  for (let i = 0; i < items.length; i++) {
+    const req = items[i] as Request;
+    if (req.op === undefined) continue;
     if (Array.isArray(req.op) || req.op.kind === 'put') req.resolve();
     else req.resolve(results[i] === 1);
   }
-  return { requests: batch.length, pagesWritten, leavesRewritten };
+  return { requests: items.length, pagesWritten, leavesRewritten };
 }

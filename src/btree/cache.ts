@@ -45,10 +45,15 @@ export class NodeCache {
   hits = 0;
   misses = 0;
 
+  /** Where a block is stored, for the error a malformed page raises. */
+  private readonly locate: (blockNo: number) => { file: string; offset: number } | undefined;
+
   constructor(
     private readonly lbs: BlockStore,
     readonly limit: number,
-  ) {}
+  ) {
+    this.locate = (blockNo) => lbs.locate(blockNo);
+  }
 
   /** The clean node stored at `blockNo`, from memory or read from disk. */
   get(blockNo: number): Node {
@@ -62,7 +67,7 @@ export class NodeCache {
       return e.node;
     }
     this.misses++;
-    const { node } = decodePage(this.lbs.read(blockNo), blockNo, this.lbs.locate(blockNo));
+    const { node } = decodePage(this.lbs.readView(blockNo), blockNo, this.locate);
     this.insert(node);
     return node;
   }

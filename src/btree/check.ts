@@ -79,7 +79,7 @@ export function checkTree(lbs: BlockStore, commit: Commit, nodeCapacity: number)
 
   const read = (blockNo: number): DecodedPage | undefined => {
     try {
-      return decodePage(lbs.read(blockNo), blockNo, lbs.locate(blockNo));
+      return decodePage(lbs.read(blockNo), blockNo, (b) => lbs.locate(b));
     } catch (err) {
       const e = err instanceof BirchError ? err : undefined;
       report('unreadable', e === undefined ? String(err) : messageWithoutPlace(e), blockNo, {

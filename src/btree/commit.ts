@@ -19,7 +19,7 @@
 import { invariant } from '../errors.js';
 import type { BlockStore } from '../lbs/index.js';
 import type { NodeCache } from './cache.js';
-import { DIRTY, Leaf, type Node } from './node.js';
+import { DIRTY, type Node } from './node.js';
 import { encodePage, type CommitTrailer } from './serialize.js';
 
 /** The committed state: the root every reader starts from. */
@@ -48,9 +48,8 @@ export async function writeCommit(
 ): Promise<Commit> {
   // Steps 1 and 2: number and serialize, children first.
   const base = lbs.nextBlock;
-  const nodes: Node[] = [];
   const pages: Buffer[] = [];
-  const offsets: Uint32Array[] = [];
+  const cleans: Node[] = [];
   const oldestOf = (n: Node): number => {
     if (n.leaf) return n.blockNo;
     let m = Infinity;
@@ -68,11 +67,10 @@ export async function writeCommit(
         n.oldest[i] = oldestOf(kid);
       }
     }
-    n.blockNo = base + nodes.length;
-    nodes.push(n);
-    const offs = new Uint32Array(n.leaf ? n.count : n.count - 1);
-    offsets.push(offs);
-    pages.push(encodePage(n, trailer === undefined ? undefined : { ...trailer, oldest: oldestOf(n) }, offs));
+    n.blockNo = base + pages.length;
+    const { payload, clean } = encodePage(n, trailer === undefined ? undefined : { ...trailer, oldest: oldestOf(n) });
+    pages.push(payload);
+    cleans.push(clean);
   };
   invariant(root.blockNo === DIRTY, 'commit root must be dirty');
   const height = root.leaf ? 1 : root.level + 1;
@@ -88,18 +86,7 @@ export async function writeCommit(
   await lbs.append(pages);
 
   // Step 4: the new pages become the committed tree.
-  let clean: Node | undefined;
-  for (let i = 0; i < nodes.length; i++) {
-    const n = nodes[i]!;
-    if (n.leaf) {
-      clean = Leaf.packed(n.blockNo, pages[i]!.subarray(0, n.size), offsets[i]!, n.size);
-    } else {
-      n.children = undefined;
-      n.page = pages[i]!;
-      n.sepOffs = offsets[i]!;
-      clean = n;
-    }
-    cache.insert(clean);
-  }
-  return { root: clean!, empty: false, ...next, oldest: oldestOf(clean!) };
+  for (const n of cleans) cache.insert(n);
+  const clean = cleans[cleans.length - 1]!;
+  return { root: clean, empty: false, ...next, oldest: oldestOf(clean) };
 }

@@ -25,18 +25,54 @@ export interface Request {
   reject(err: unknown): void;
 }
 
+/** A promise and the functions that settle it. */
+export interface Shared {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/** One batch to run: requests and plain operations, in the order they were issued. */
+export interface Batch {
+  items: (Request | Op)[];
+  /** The promise every plain operation of the batch returned, if any did. */
+  shared: Shared | undefined;
+}
+
 export class GroupCommit {
-  private queue: Request[] = [];
+  private queue: (Request | Op)[] = [];
+  private shared: Shared | undefined;
   private running: Promise<void> | undefined;
   private scheduled = false;
 
-  /** `run` applies and commits one batch; it settles every request itself and never rejects. */
-  constructor(private readonly run: (batch: Request[]) => Promise<void>) {}
+  /** `run` applies and commits one batch; it settles everything in it and never rejects. */
+  constructor(private readonly run: (batch: Batch) => Promise<void>) {}
 
   /** Queue a request for the next batch. */
   submit(req: Request): void {
     this.queue.push(req);
     this.schedule();
+  }
+
+  /**
+   * Queue an operation whose caller needs no result of its own (a put): it
+   * gets the promise every such operation of the same batch gets, settled
+   * once the batch is durable (or failed). A busy store makes millions of
+   * these: no promise, closure or request object per operation.
+   */
+  submitShared(op: Op): Promise<void> {
+    this.queue.push(op);
+    this.schedule();
+    if (this.shared === undefined) {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.shared = { promise, resolve, reject };
+    }
+    return this.shared.promise;
   }
 
   /** Resolves when no batch is running and none is queued. */
@@ -62,8 +98,9 @@ export class GroupCommit {
     setImmediate(() => {
       this.scheduled = false;
       if (this.running !== undefined || this.queue.length === 0) return;
-      const batch = this.queue;
+      const batch: Batch = { items: this.queue, shared: this.shared };
       this.queue = [];
+      this.shared = undefined;
       this.running = this.run(batch).finally(() => {
         this.running = undefined;
         if (this.queue.length > 0) this.schedule();

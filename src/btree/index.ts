@@ -9,4 +9,5 @@ export type { Commit } from './commit.js';
 export type { OldestLeaves } from './cleaning.js';
 export type { CopyOptions, CopyProgress } from './copy.js';
 export { makeEntry } from './node.js';
+export { EntryArena, copyInto } from './arena.js';
 export { MAX_KEY_SIZE, MAX_VALUE_SIZE, MIN_TREE_BLOCK_SIZE } from './serialize.js';

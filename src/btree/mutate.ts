@@ -17,13 +17,14 @@ import { DIRTY, entrySizeAt, type Leaf, type Node } from './node.js';
 
 /**
  * An operation. Keys and values to store travel as one serialized entry
- * (key length, key, value length, value: see node.ts makeEntry), made when
- * the request is issued: that single copy protects the store from later
- * changes to the caller's buffers, and the leaf stores it as is.
+ * (key length, key, value length, value: see node.ts makeEntry) at `off` in
+ * `entry` (0 when absent), made when the request is issued (arena.ts): that
+ * single copy protects the store from later changes to the caller's
+ * buffers, and the leaf stores it as is.
  */
 export type Op =
-  | { kind: 'put' | 'add' | 'modify'; entry: Buffer }
-  | { kind: 'cas'; entry: Buffer; expected: Buffer }
+  | { kind: 'put' | 'add' | 'modify'; entry: Buffer; off?: number }
+  | { kind: 'cas'; entry: Buffer; off?: number; expected: Buffer }
   | { kind: 'del'; key: Buffer }
   | { kind: 'cad'; key: Buffer; expected: Buffer };
 
@@ -57,22 +58,27 @@ export class WorkingTree {
   apply(op: Op): boolean {
     switch (op.kind) {
       case 'put':
-        this.put(op.entry);
+        this.put(op.entry, op.off ?? 0);
         return true;
       case 'del':
         return this.del(op.key, 0, op.key.length);
-      case 'add':
-        if (this.get(op.entry, 1, 1 + op.entry[0]!) !== undefined) return false;
-        this.put(op.entry);
+      case 'add': {
+        const off = op.off ?? 0;
+        if (this.get(op.entry, off + 1, off + 1 + op.entry[off]!) !== undefined) return false;
+        this.put(op.entry, off);
         return true;
-      case 'modify':
-        if (this.get(op.entry, 1, 1 + op.entry[0]!) === undefined) return false;
-        this.put(op.entry);
+      }
+      case 'modify': {
+        const off = op.off ?? 0;
+        if (this.get(op.entry, off + 1, off + 1 + op.entry[off]!) === undefined) return false;
+        this.put(op.entry, off);
         return true;
+      }
       case 'cas': {
-        const cur = this.get(op.entry, 1, 1 + op.entry[0]!);
+        const off = op.off ?? 0;
+        const cur = this.get(op.entry, off + 1, off + 1 + op.entry[off]!);
         if (cur === undefined || !cur.equals(op.expected)) return false;
-        this.put(op.entry);
+        this.put(op.entry, off);
         return true;
       }
       case 'cad': {
@@ -83,26 +89,29 @@ export class WorkingTree {
     }
   }
 
-  /** Store a serialized entry, replacing the pair with the same key. */
-  put(entry: Buffer): void {
-    const ke = 1 + entry[0]!;
-    const leaf = this.dirtyLeafFor(entry, 1, ke);
+  /** Store the serialized entry at `off` in `buf`, replacing the pair with the same key. */
+  put(buf: Buffer, off: number): void {
+    const ks = off + 1;
+    const ke = ks + buf[off]!;
+    const size = ke + 1 + buf[ke]! - off;
+    const leaf = this.dirtyLeafFor(buf, ks, ke);
     const bufs = leaf.bufs!;
     const offs = leaf.offs as number[];
-    const { found, index } = leafSearch(leaf, entry, 1, ke);
-    if (found) {
-      leaf.size += entry.length - leaf.entrySize(index);
-      bufs[index] = entry;
-      offs[index] = 0;
+    const at = leafSearch(leaf, buf, ks, ke);
+    if (at >= 0) {
+      leaf.size += size - leaf.entrySize(at);
+      bufs[at] = buf;
+      offs[at] = off;
     } else {
+      const index = -at - 1;
       if (index === bufs.length) {
-        bufs.push(entry);
-        offs.push(0);
+        bufs.push(buf);
+        offs.push(off);
       } else {
-        bufs.splice(index, 0, entry);
-        offs.splice(index, 0, 0);
+        bufs.splice(index, 0, buf);
+        offs.splice(index, 0, off);
       }
-      leaf.size += entry.length;
+      leaf.size += size;
       this.keysDelta++;
     }
   }
@@ -110,7 +119,7 @@ export class WorkingTree {
   del(kb: Uint8Array, ks: number, ke: number): boolean {
     if (this.get(kb, ks, ke) === undefined) return false;
     const leaf = this.dirtyLeafFor(kb, ks, ke);
-    const { index } = leafSearch(leaf, kb, ks, ke);
+    const index = leafSearch(leaf, kb, ks, ke);
     leaf.size -= entrySizeAt(leaf.bufs![index]!, leaf.offs[index]!);
     leaf.bufs!.splice(index, 1);
     (leaf.offs as number[]).splice(index, 1);

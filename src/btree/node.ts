@@ -13,6 +13,7 @@
  * @internal
  */
 import { compareBytes } from './compare.js';
+import { fillHeads, prefixOf } from './heads.js';
 
 export const DIRTY = -1;
 
@@ -44,6 +45,9 @@ export class Leaf {
   bufs: Buffer[] | undefined;
   /** Offset of each entry in its buffer. */
   offs: Uint32Array | number[];
+  /** Clean leaves: the keys' shared prefix length and their heads (heads.ts). */
+  prefix: number;
+  heads: Uint32Array | undefined;
 
   constructor(blockNo: number, size: number, page: Buffer | undefined, bufs: Buffer[] | undefined, offs: Uint32Array | number[]) {
     this.blockNo = blockNo;
@@ -51,10 +55,20 @@ export class Leaf {
     this.page = page;
     this.bufs = bufs;
     this.offs = offs;
+    this.prefix = 0;
+    this.heads = undefined;
   }
 
-  static packed(blockNo: number, page: Buffer, offs: Uint32Array, size: number): Leaf {
-    return new Leaf(blockNo, size, page, undefined, offs);
+  /**
+   * A clean leaf over `page` (entry i's key length byte at offs[i]); `heads`
+   * (as long as offs) is filled here. See newRecord() for why the three
+   * usually share one ArrayBuffer.
+   */
+  static packed(blockNo: number, page: Buffer, offs: Uint32Array, size: number, heads: Uint32Array = new Uint32Array(offs.length)): Leaf {
+    const leaf = new Leaf(blockNo, size, page, undefined, offs);
+    leaf.prefix = prefixOf(page, offs);
+    leaf.heads = fillHeads(heads, page, offs, leaf.prefix);
+    return leaf;
   }
 
   /** A dirty leaf from entry references (buffers and offsets). */
@@ -133,6 +147,19 @@ export class Leaf {
   }
 }
 
+/**
+ * The memory of one clean node: its page (`pageBytes`, the commit trailer
+ * included for a root) and two u32 arrays of `n` (entry or separator offsets,
+ * and heads), all in ONE ArrayBuffer. Allocating an ArrayBuffer costs far
+ * more than a view of one, and every clean node's three would otherwise be
+ * three; one also frees as one when the node goes.
+ */
+export function newRecord(pageBytes: number, n: number): { page: Buffer; offs: Uint32Array; heads: Uint32Array } {
+  const at = (pageBytes + 3) & ~3;
+  const ab = Buffer.allocUnsafeSlow(at + 8 * n).buffer;
+  return { page: Buffer.from(ab, 0, pageBytes), offs: new Uint32Array(ab, at, n), heads: new Uint32Array(ab, at + 4 * n, n) };
+}
+
 /** One entry serialized on its own: key length, key, value length, value. */
 export function makeEntry(key: Uint8Array, value: Uint8Array): Buffer {
   const b = Buffer.allocUnsafe(2 + key.length + value.length);
@@ -154,10 +181,6 @@ export class Parent {
   size: number;
   /** Height above the leaves: 1 when the children are leaves. */
   level: number;
-  /** Separators (n-1 of them): child i holds the keys k with keys[i-1] <= k < keys[i].
-   * A separator is the shortest prefix dividing two siblings (compare.ts), not
-   * necessarily a key in the tree. */
-  keys: Buffer[];
   /** Block number of each child, or DIRTY when `children[i]` holds a dirty node. */
   blocks: number[];
   /** Oldest leaf block below each child (meaningful for clean children). */
@@ -165,26 +188,79 @@ export class Parent {
   /** Dirty children (dirty parents only); undefined slots are clean. */
   children: (Node | undefined)[] | undefined;
   /**
-   * Clean parents: the page, and the offset in it of each separator's length
-   * byte. The child search reads separators from this one buffer instead of
-   * chasing a Buffer object per separator (the separators lie back to back
-   * in the page anyway).
+   * Clean parents: the page, the offset in it of each separator's length
+   * byte, and the separators' shared prefix length and heads (heads.ts).
+   * The child search reads separators from this one buffer instead of
+   * chasing a Buffer object per separator.
    */
   page: Buffer | undefined;
   sepOffs: Uint32Array | undefined;
+  prefix = 0;
+  heads: Uint32Array | undefined;
+  /** The separators as buffers; made from the page on first use in a clean parent. */
+  private sepBufs: Buffer[] | undefined;
 
   constructor(blockNo: number, level: number, keys: Buffer[], blocks: number[], oldest: number[]) {
     this.blockNo = blockNo;
     this.level = level;
-    this.keys = keys;
+    this.sepBufs = keys;
     this.blocks = blocks;
     this.oldest = oldest;
     this.children = undefined;
     this.page = undefined;
     this.sepOffs = undefined;
+    this.heads = undefined;
     let size = PAGE_HEADER_SIZE + CHILD_POINTER_SIZE * blocks.length;
     for (const k of keys) size += separatorSize(k);
     this.size = size;
+  }
+
+  /** A clean parent over its page (separator i's length byte at sepOffs[i]; `heads` filled here). */
+  static packed(
+    blockNo: number,
+    level: number,
+    blocks: number[],
+    oldest: number[],
+    page: Buffer,
+    sepOffs: Uint32Array,
+    size: number,
+    heads: Uint32Array = new Uint32Array(sepOffs.length),
+  ): Parent {
+    const p = new Parent(blockNo, level, [], blocks, oldest);
+    p.size = size;
+    p.makeClean(page, sepOffs, heads);
+    return p;
+  }
+
+  /** Become the clean parent stored in `page` (its separators' length bytes at `sepOffs`; `heads` filled here). */
+  makeClean(page: Buffer, sepOffs: Uint32Array, heads: Uint32Array): void {
+    this.children = undefined;
+    this.page = page;
+    this.sepOffs = sepOffs;
+    // Separators taken from older pages would keep those pages alive: read them from this one.
+    this.sepBufs = undefined;
+    this.prefix = prefixOf(page, sepOffs);
+    this.heads = fillHeads(heads, page, sepOffs, this.prefix);
+  }
+
+  /**
+   * Separators (n-1 of them): child i holds the keys k with keys[i-1] <= k <
+   * keys[i]. A separator is the shortest prefix dividing two siblings
+   * (compare.ts), not necessarily a key in the tree. Views into the page for
+   * a clean parent; do not modify.
+   */
+  get keys(): Buffer[] {
+    if (this.sepBufs === undefined) {
+      const page = this.page!;
+      const offs = this.sepOffs!;
+      const keys = new Array<Buffer>(offs.length);
+      for (let i = 0; i < offs.length; i++) {
+        const off = offs[i]!;
+        keys[i] = page.subarray(off + 1, off + 1 + page[off]!);
+      }
+      this.sepBufs = keys;
+    }
+    return this.sepBufs;
   }
 
   get count(): number {

@@ -103,7 +103,9 @@ export class RangeIterator<T> implements IterableIterator<T> {
       this.pos = this.reverse ? node.count - 1 : 0;
       return;
     }
-    const { found, index } = leafSearch(node, bound.key, 0, bound.key.length);
+    const at = leafSearch(node, bound.key, 0, bound.key.length);
+    const found = at >= 0;
+    const index = found ? at : -at - 1;
     if (this.reverse) this.pos = found && bound.inclusive ? index : index - 1;
     else this.pos = found && !bound.inclusive ? index + 1 : index;
   }

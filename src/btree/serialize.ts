@@ -26,7 +26,7 @@
  */
 import { BirchError, corrupt, invariant } from '../errors.js';
 import { BLOCK_HEADER_SIZE, readU64, writeU64 } from '../lbs/index.js';
-import { CHILD_POINTER_SIZE, Leaf, PAGE_HEADER_SIZE, Parent, entrySizeAt, type Node } from './node.js';
+import { CHILD_POINTER_SIZE, Leaf, PAGE_HEADER_SIZE, Parent, entrySizeAt, newRecord, type Node } from './node.js';
 
 export const TYPE_LEAF = 1;
 export const TYPE_PARENT = 2;
@@ -50,17 +50,26 @@ export interface CommitTrailer {
   height: number;
 }
 
+/** A serialized node: the payload to append, and the clean node it becomes. */
+export interface Encoded {
+  /** The page, commit trailer included for a root. */
+  payload: Buffer;
+  /** The clean node over that page: a new Leaf, or the parent itself made clean. */
+  clean: Node;
+}
+
 /**
- * Serialize `node` (its children's block numbers already assigned), with a
- * trailer if root. For a leaf, `offsOut` (length node.count) receives each
- * entry's offset in the page, so the page can serve as the clean leaf as is;
- * for a parent (length node.count - 1), each separator's offset.
+ * Serialize dirty `node` (numbered `node.blockNo`, its children's block
+ * numbers already assigned), with a trailer if root, into one new record
+ * (newRecord) that also becomes the clean node: a leaf's entries are
+ * referenced in place, so the page on disk and the node in the cache are the
+ * same bytes. A dirty parent turns clean itself (its dirty children must
+ * have been encoded first).
  */
-export function encodePage(node: Node, trailer: CommitTrailer | undefined, offsOut?: Uint32Array): Buffer {
+export function encodePage(node: Node, trailer: CommitTrailer | undefined): Encoded {
   const total = node.size + (trailer === undefined ? 0 : TRAILER_SIZE);
-  // Not from the shared pool: the page outlives this call in the cache, and a
-  // pooled slice would keep a whole pool slab alive with it.
-  const buf = Buffer.allocUnsafeSlow(total);
+  const n = node.leaf ? node.count : node.count - 1;
+  const { page: buf, offs, heads } = newRecord(total, n);
   buf[0] = node.leaf ? TYPE_LEAF : TYPE_PARENT;
   buf[1] = trailer === undefined ? 0 : FLAG_ROOT;
   buf.writeUInt16LE(node.count, 2);
@@ -69,16 +78,15 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined, offsO
   let p = PAGE_HEADER_SIZE;
   if (node.leaf) {
     // Copy runs of entries that lie back to back in one buffer in one go.
-    const n = node.count;
     let i = 0;
     while (i < n) {
       const src = node.bufAt(i);
       const start = node.offs[i]!;
-      if (offsOut !== undefined) offsOut[i] = p;
+      offs[i] = p;
       let end = start + entrySizeAt(src, start);
       let j = i + 1;
       while (j < n && node.bufAt(j) === src && node.offs[j] === end) {
-        if (offsOut !== undefined) offsOut[j] = p + (end - start);
+        offs[j] = p + (end - start);
         end += entrySizeAt(src, end);
         j++;
       }
@@ -93,9 +101,10 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined, offsO
       writeU64(buf, p + 8, node.oldest[i]!);
       p += CHILD_POINTER_SIZE;
     }
-    for (let i = 0; i < node.keys.length; i++) {
-      const k = node.keys[i]!;
-      if (offsOut !== undefined) offsOut[i] = p;
+    const keys = node.keys;
+    for (let i = 0; i < n; i++) {
+      const k = keys[i]!;
+      offs[i] = p;
       buf[p++] = k.length;
       buf.set(k, p);
       p += k.length;
@@ -110,7 +119,9 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined, offsO
     buf.writeUInt32LE(trailer.height, p + 32);
     buf.writeUInt32LE(TRAILER_MAGIC, p + 36);
   }
-  return buf;
+  if (node.leaf) return { payload: buf, clean: Leaf.packed(node.blockNo, buf.subarray(0, node.size), offs, node.size, heads) };
+  node.makeClean(buf, offs, heads);
+  return { payload: buf, clean: node };
 }
 
 export interface DecodedPage {
@@ -119,16 +130,23 @@ export interface DecodedPage {
 }
 
 /**
- * Parse a page read from block `blockNo` (stored at `where`, for the error
- * a malformed page raises). Every length is checked against the
+ * Parse a page read from block `blockNo` (`locate` says where it is stored,
+ * for the error a malformed page raises). Every length is checked against the
  * page bounds; anything malformed raises BIRCH_CORRUPT, never a wrong node.
  */
-export function decodePage(page: Buffer, blockNo: number, where?: { file: string; offset: number }): DecodedPage {
+export function decodePage(page: Buffer, blockNo: number, locate?: (blockNo: number) => { file: string; offset: number } | undefined): DecodedPage {
   const bad = (why: string): never => {
     const message = `page in block ${blockNo} is malformed: ${why}`;
+    const where = locate?.(blockNo);
     throw where === undefined ? new BirchError('BIRCH_CORRUPT', message) : corrupt(message, where.file, where.offset);
   };
   if (page.length < PAGE_HEADER_SIZE) bad('shorter than its header');
+  // The node keeps its own copy, with room for its search arrays (`page` may
+  // be a view the caller reuses).
+  const n0 = page.readUInt16LE(2);
+  const record = newRecord(page.length, page[0] === TYPE_PARENT ? Math.max(0, n0 - 1) : n0);
+  page.copy(record.page);
+  page = record.page;
   const type = page[0];
   const flags = page[1]!;
   const n = page.readUInt16LE(2);
@@ -140,7 +158,7 @@ export function decodePage(page: Buffer, blockNo: number, where?: { file: string
   let node: Node;
   if (type === TYPE_LEAF) {
     if (level !== 0) bad('leaf with nonzero level');
-    const offs = new Uint32Array(n);
+    const offs = record.offs;
     for (let i = 0; i < n; i++) {
       offs[i] = p;
       if (p >= end) bad('pair past end');
@@ -150,7 +168,7 @@ export function decodePage(page: Buffer, blockNo: number, where?: { file: string
       if (p > end) bad('value past end');
     }
     if (p !== end) bad('trailing bytes after pairs');
-    node = Leaf.packed(blockNo, page.subarray(0, end), offs, end);
+    node = Leaf.packed(blockNo, page.subarray(0, end), offs, end, record.heads);
   } else if (type === TYPE_PARENT) {
     if (n === 0) bad('parent with no children');
     if (level === 0) bad('parent with level 0');
@@ -162,20 +180,16 @@ export function decodePage(page: Buffer, blockNo: number, where?: { file: string
       oldest[i] = readU64(page, p + 8);
       p += CHILD_POINTER_SIZE;
     }
-    const keys = new Array<Buffer>(n - 1);
-    const sepOffs = new Uint32Array(n - 1);
+    const sepOffs = record.offs;
     for (let i = 0; i < n - 1; i++) {
       if (p >= end) bad('separator past end');
       const len = page[p]!;
       if (p + 1 + len > end) bad('separator past end');
       sepOffs[i] = p;
-      keys[i] = page.subarray(p + 1, p + 1 + len);
       p += 1 + len;
     }
     if (p !== end) bad('trailing bytes after separators');
-    node = new Parent(blockNo, level, keys, blocks, oldest);
-    node.page = page;
-    node.sepOffs = sepOffs;
+    node = Parent.packed(blockNo, level, blocks, oldest, page, sepOffs, end, record.heads);
   } else {
     return bad(`unknown page type ${String(type)}`);
   }

@@ -20,6 +20,7 @@ import { EMPTY_ROOT, type Commit } from './commit.js';
 import { copyCommit, type CopyOptions } from './copy.js';
 import { lookupCopy } from './find.js';
 import { GroupCommit, type Request } from './group.js';
+import type { Op } from './mutate.js';
 import { Leaf } from './node.js';
 import { RangeIterator, type Bound } from './range.js';
 import { MIN_NODE_CAPACITY, TRAILER_SIZE, decodePage } from './serialize.js';
@@ -113,7 +114,7 @@ export class Tree {
       return { root, empty: true, seq: 0, keys: 0, pages: 1, height: 1, oldest: 0 };
     }
     const blockNo = this.lbs.nextBlock - 1;
-    const { node, trailer } = decodePage(this.lbs.read(blockNo), blockNo, this.lbs.locate(blockNo));
+    const { node, trailer } = decodePage(this.lbs.read(blockNo), blockNo, (b) => this.lbs.locate(b));
     if (trailer === undefined) {
       throw new BirchError('BIRCH_CORRUPT', `last block ${blockNo} is not a root page`);
     }
@@ -184,6 +185,11 @@ export class Tree {
   /** Queue a request for the next group commit. */
   submit(req: Request): void {
     this.group.submit(req);
+  }
+
+  /** Queue an operation that needs no result of its own; resolves once its commit is durable (group.ts). */
+  submitShared(op: Op): Promise<void> {
+    return this.group.submitShared(op);
   }
 
   /** Run a commit now even with no requests queued (the cleaner's idle commit). */

@@ -105,6 +105,8 @@ export class BlockStore {
   private freeing: Promise<void> = Promise.resolve();
   private appends = 0;
   private scratch = Buffer.alloc(0);
+  /** readView()'s buffer, one block long. */
+  private readonly readScratch: Buffer;
   /** Older segments with an open descriptor, least recently used first. */
   private readonly readFds = new Set<Segment>();
   private blocksAppended = 0;
@@ -123,6 +125,7 @@ export class BlockStore {
     this.record = opened.record;
     this.doomed = opened.doomed;
     this.unpublished = opened.unpublished;
+    this.readScratch = Buffer.allocUnsafeSlow(opened.blockSize);
     // Leftovers of a free() that a power loss partly undid: never part of the log; deleted now.
     if (this.doomed.length > 0) this.freeing = this.freeNow(-1).then(
       () => undefined,
@@ -275,27 +278,46 @@ export class BlockStore {
     }
   }
 
-  /** Read block `blockNo`'s payload, verified against its CRC. */
+  /** Read block `blockNo`'s payload, verified against its CRC, into a buffer of its own. */
   read(blockNo: number): Buffer {
+    const buf = Buffer.allocUnsafe(this.blockSize);
+    return buf.subarray(BLOCK_HEADER_SIZE, BLOCK_HEADER_SIZE + this.readSlot(blockNo, buf));
+  }
+
+  /**
+   * Read block `blockNo`'s payload, verified, into a buffer the store reuses:
+   * the view is valid only until the next readView(). For callers that copy
+   * what they keep (the node cache decodes it into a node of its own), so a
+   * read allocates nothing.
+   */
+  readView(blockNo: number): Buffer {
+    const buf = this.readScratch;
+    return buf.subarray(BLOCK_HEADER_SIZE, BLOCK_HEADER_SIZE + this.readSlot(blockNo, buf));
+  }
+
+  /** Read and verify the slot of `blockNo` into `buf`; returns its payload length. */
+  private readSlot(blockNo: number, buf: Buffer): number {
     this.checkOpen();
     if (!Number.isInteger(blockNo) || blockNo < this.firstBlock || blockNo >= this.next) {
       throw new BirchError('BIRCH_CORRUPT', `block ${blockNo} is not in the store [${this.firstBlock}, ${this.next})`);
     }
     const seg = this.segments[segmentIndex(this.segments, blockNo)]!;
-    const file = path.join(this.dir, segmentName(seg.first));
     const offset = (blockNo - seg.first) * this.blockSize;
-    const buf = Buffer.allocUnsafe(this.blockSize);
     let n: number;
     try {
-      n = this.io.readSync(this.readFd(seg, file), buf, 0, this.blockSize, offset);
+      n = this.io.readSync(this.readFd(seg), buf, 0, this.blockSize, offset);
     } catch (err) {
-      throw ioError(`reading block ${blockNo}`, file, err);
+      throw ioError(`reading block ${blockNo}`, this.fileOf(seg), err);
     }
-    if (n !== this.blockSize) throw corrupt(`block ${blockNo} is cut short`, file, offset);
+    if (n !== this.blockSize) throw corrupt(`block ${blockNo} is cut short`, this.fileOf(seg), offset);
     const h = decodeBlock(buf, 0, this.blockSize);
-    if (h === undefined) throw corrupt(`block ${blockNo} fails its checksum`, file, offset);
-    if (h.blockNo !== blockNo) throw corrupt(`slot of block ${blockNo} holds block ${h.blockNo}`, file, offset);
-    return buf.subarray(BLOCK_HEADER_SIZE, BLOCK_HEADER_SIZE + h.length);
+    if (h === undefined) throw corrupt(`block ${blockNo} fails its checksum`, this.fileOf(seg), offset);
+    if (h.blockNo !== blockNo) throw corrupt(`slot of block ${blockNo} holds block ${h.blockNo}`, this.fileOf(seg), offset);
+    return h.length;
+  }
+
+  private fileOf(seg: Segment): string {
+    return path.join(this.dir, segmentName(seg.first));
   }
 
   /** The segment file holding block `blockNo`, and the block's byte offset in it; undefined if not on disk. */
@@ -306,16 +328,18 @@ export class BlockStore {
   }
 
   /** The descriptor to read `seg` with, opening it (and closing the least recently used) if needed. */
-  private readFd(seg: Segment, file: string): number {
-    if (seg === this.segments[this.segments.length - 1]) return seg.fd ?? (seg.fd = this.io.openSync(file, 'r+'));
+  private readFd(seg: Segment): number {
+    const newest = seg === this.segments[this.segments.length - 1];
     if (seg.fd !== undefined) {
-      this.readFds.delete(seg);
-      this.readFds.add(seg);
+      if (!newest) {
+        this.readFds.delete(seg);
+        this.readFds.add(seg);
+      }
       return seg.fd;
     }
-    const fd = this.io.openSync(file, 'r');
+    const fd = this.io.openSync(this.fileOf(seg), newest ? 'r+' : 'r');
     seg.fd = fd;
-    this.trackReadFd(seg);
+    if (!newest) this.trackReadFd(seg);
     return fd;
   }
 
