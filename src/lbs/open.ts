@@ -102,6 +102,9 @@ export function openDir(io: FileIO, dir: string, wantedBlockSize: number | undef
     }
     record = SegmentRecord.open(io, dir, sync);
     const { segments, doomed } = matchFiles(dir, segmentFirsts(names), record.view);
+    // Leftovers are deleted on the word of the freed mark: it must be
+    // durable first (a killed process may have left it in the page cache).
+    if (doomed.length > 0) record.syncDurable();
     let next = 0;
     const last = segments[segments.length - 1];
     if (last !== undefined) {

@@ -104,9 +104,12 @@ export class SegmentRecord {
         // A torn last entry (a crash while it was written): nothing it
         // described was done yet, so it is dropped.
         io.ftruncateSync(fd, entries * RECORD_ENTRY_SIZE);
+        if (sync) io.fsyncSync(fd);
       }
       // Entries a killed process wrote may still be only in the page cache.
-      if (sync) io.fsyncSync(fd);
+      // That is harmless as long as nothing is done on their word: a created
+      // entry lost to a power loss leaves its file to be adopted. Files are
+      // deleted on the word of a freed mark only after syncDurable().
       return new SegmentRecord(io, dir, sync, fd, entries, state);
     } catch (err) {
       io.closeSync(fd);
@@ -122,6 +125,16 @@ export class SegmentRecord {
   /** Entries in the file. */
   get size(): number {
     return this.entries;
+  }
+
+  /** Make every entry read or written so far durable (before acting on a freed mark read at open). */
+  syncDurable(): void {
+    if (!this.sync) return;
+    try {
+      this.io.fsyncSync(this.fd!);
+    } catch (err) {
+      throw ioError('syncing the segment record', this.file, err);
+    }
   }
 
   /** Add an entry now, durably (used while opening, before anything else runs). */
