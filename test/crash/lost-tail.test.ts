@@ -135,7 +135,7 @@ describe('a lost tail is reported', () => {
 });
 
 describe('damage to the segment record', () => {
-  it('every bit flipped, every length cut: detected, or the last commit whole; never an older store', async () => {
+  it('bits flipped (every one in the last entries), every length cut: detected, or the last commit whole; never an older store', async () => {
     const root = tmpDir('birch-lost-');
     const figures = { flips: 0, cuts: 0, detected: 0, harmless: 0 };
     try {
@@ -173,8 +173,12 @@ describe('damage to the segment record', () => {
           restore();
         }
       };
+      // Every bit of the last three entries (the ones a crash can touch, and
+      // the newest files' entries); two bits of every byte before them.
+      const rng = new Rng(9);
       for (let off = 0; off < record.length; off++) {
-        for (let bit = 0; bit < 8; bit++) {
+        const bits = off >= record.length - 3 * 32 ? [0, 1, 2, 3, 4, 5, 6, 7] : [rng.int(4), 4 + rng.int(4)];
+        for (const bit of bits) {
           const b = Buffer.from(record);
           b[off]! ^= 1 << bit;
           setContent(rec, b);
