@@ -71,12 +71,25 @@ export function formatReport(r: BenchReport): string {
     ]);
     lines.push(...table(diskHead, diskRows));
     lines.push('');
+
+    const fmtMs = (ms: number): string => (ms < 10 ? ms.toFixed(1) : ms.toFixed(0));
+    const loopHead = ['loop delay (ms)', ...engines.map((e) => `${e} p50/p99/max`)];
+    const loopRows: string[][] = workloads.map((w) => [
+      w,
+      ...engines.map((e) => {
+        const x = find(e, w);
+        return x?.loopDelay === undefined ? '-' : `${fmtMs(x.loopDelay.p50)} / ${fmtMs(x.loopDelay.p99)} / ${fmtMs(x.loopDelay.max)}`;
+      }),
+    ]);
+    lines.push(...table(loopHead, loopRows));
+    lines.push('');
     const tok = r.results.find((x) => x.workload === 'tokyo');
     if (tok !== undefined) lines.push(`tokyo wrote ${fmtInt(c.tokyoPairs)} pairs into a new store.`);
     if (peers.length > 0) lines.push('birch/peer: throughput ratio, above 1 means birch is faster.');
     lines.push(
       'Rates are the median of the measurement windows; bulk-insert and tokyo measure the windows of one load. ' +
-        'Peak RSS is the whole process (bench data included), sampled during each workload.',
+        'Peak RSS is the whole process (bench data included), sampled during each workload. ' +
+        'Loop delay is how late the event loop ran a 1 ms timer during each workload (monitorEventLoopDelay).',
     );
     const lastBirch = [...r.results].reverse().find((x) => x.engine === 'birch' && x.details !== undefined && x.workload !== 'tokyo');
     const d = lastBirch?.details;

@@ -14,7 +14,8 @@ export interface OpenOptions {
   /** Target size of one segment file in bytes. Defaults to 16 MiB. */
   segmentSize?: number;
   /** Memory bound of the node cache in bytes; clean nodes past it are evicted
-   * least recently used first. Defaults to 256 MiB. */
+   * least recently used first. Defaults to a quarter of the memory the
+   * process may use (the machine's, or its cgroup limit), at least 64 MiB. */
   cacheSize?: number;
   /** false skips every fsync: DATA-LOSS MODE (kivaloo's -L), for benchmarks
    * and tests only; acknowledged writes can be lost on power failure or

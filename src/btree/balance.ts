@@ -18,6 +18,7 @@
  */
 import { internalError } from '../errors.js';
 import type { NodeCache } from './cache.js';
+import type { Slicer } from './slice.js';
 import { shortSeparator } from './compare.js';
 import {
   CHILD_POINTER_SIZE,
@@ -55,7 +56,21 @@ export class Balancer {
 
   /** Rebalance the dirty tree under `root` (itself dirty). */
   run(root: Node): BalanceResult {
-    let { pieces, seps } = this.balance(root);
+    const { pieces, seps } = this.balance(root);
+    return this.finish(root, pieces, seps);
+  }
+
+  /**
+   * run(), yielding the event loop between the subtrees of parents two or
+   * more levels up once `slicer` says a slice is used up (slice.ts).
+   */
+  async runSliced(root: Node, slicer: Slicer): Promise<BalanceResult> {
+    const { pieces, seps } = await this.balanceSliced(root, slicer);
+    return this.finish(root, pieces, seps);
+  }
+
+  /** Grow or shrink the root until one node holds all of `pieces`. */
+  private finish(root: Node, pieces: Node[], seps: Buffer[]): BalanceResult {
     let level = root.leaf ? 0 : root.level;
     if (pieces.length === 0) {
       pieces = [Leaf.empty()];
@@ -96,6 +111,24 @@ export class Balancer {
       const { pieces, seps } = this.balance(kid);
       this.replaceChild(node, i, pieces, seps);
     }
+    return this.afterChildren(node);
+  }
+
+  private async balanceSliced(node: Node, slicer: Slicer): Promise<{ pieces: Node[]; seps: Buffer[] }> {
+    if (node.leaf || node.level < 2) return this.balance(node);
+    const children = node.children!;
+    for (let i = children.length - 1; i >= 0; i--) {
+      const kid = children[i];
+      if (kid === undefined) continue;
+      const { pieces, seps } = await this.balanceSliced(kid, slicer);
+      this.replaceChild(node, i, pieces, seps);
+      await slicer.maybeYield();
+    }
+    return this.afterChildren(node);
+  }
+
+  /** A parent whose children are balanced: merge them, then split it if it grew too big. */
+  private afterChildren(node: Parent): { pieces: Node[]; seps: Buffer[] } {
     this.mergePass(node);
     if (node.count === 0) {
       this.pagesDelta--;

@@ -9,6 +9,9 @@
  * 4. write it: one append, one fsync (commit.ts);
  * 5. publish the new commit, then resolve every request with its result.
  *
+ * Steps 1, 3 and 4 yield the event loop whenever they have held it for a
+ * slice (slice.ts), so a large batch never stalls the application.
+ *
  * A batch that changed nothing writes nothing. If any step fails, every
  * request of the batch is rejected with that error and the committed tree
  * stays as it was.
@@ -21,6 +24,7 @@ import { writeCommit, type Commit } from './commit.js';
 import type { Batch, Request } from './group.js';
 import { WorkingTree, type Op } from './mutate.js';
 import { checkWorkingTree } from './sanity.js';
+import { Slicer } from './slice.js';
 import type { BlockStore } from '../lbs/index.js';
 
 /** What one committed batch did, for the hooks that run after it. */
@@ -67,9 +71,11 @@ export async function runBatch(target: BatchTarget, batch: Batch): Promise<Commi
   let leavesRewritten: number[] = [];
   try {
     // 1. Apply.
+    const slicer = new Slicer();
     const work = new WorkingTree(target.cache, prev.root);
     let ops = 0;
     for (let i = 0; i < items.length; i++) {
+      if ((i & 63) === 63) await slicer.maybeYield();
       const item = items[i]!;
       const op = (item as Request).op;
       if (op === undefined) {
@@ -87,11 +93,11 @@ export async function runBatch(target: BatchTarget, batch: Batch): Promise<Commi
     for (const h of target.hooks) if (h.beforeCommit !== undefined) await h.beforeCommit(work, prev, ops);
     if (work.dirtied > 0) {
       // 3. Rebalance.
-      const { root, pagesDelta } = new Balancer(target.cache, target.nodeCapacity, work.nodesReplaced).run(work.root);
-      if (target.strict) checkWorkingTree(target.cache, root, target.nodeCapacity);
+      const { root, pagesDelta } = await new Balancer(target.cache, target.nodeCapacity, work.nodesReplaced).runSliced(work.root, slicer);
+      if (target.strict) checkWorkingTree(target.cache, root, target.nodeCapacity, prev.root);
       // 4. Write.
       const before = target.lbs.nextBlock;
-      const next = await writeCommit(target.lbs, target.cache, prev, root, work.keysDelta, pagesDelta);
+      const next = await writeCommit(target.lbs, target.cache, prev, root, work.keysDelta, pagesDelta, slicer);
       pagesWritten = target.lbs.nextBlock - before;
       leavesRewritten = work.leavesCopied;
       // 5. Publish.

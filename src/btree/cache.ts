@@ -3,7 +3,10 @@
  *
  * Eviction is least-recently-used, kept with an intrusive doubly linked list
  * (a hit moves its entry to the front with a few pointer writes and no
- * allocation; eviction takes from the back). A hit on an entry that is
+ * allocation; eviction takes from the back). A cached parent also refers to
+ * each child a lookup went through (Parent.childRefs), so most lookups never
+ * touch the map; such a use only sets the child's `ref` bit, and eviction
+ * gives a node whose bit is set a second chance (CLOCK) instead of taking it. A hit on an entry that is
  * already among the most recent quarter of the cache does not move it: the
  * order among those cannot matter for eviction, and the hottest nodes (the
  * top of the tree, hit on every lookup) stop paying for the list at all. Dirty nodes are never in the cache;
@@ -23,6 +26,24 @@ const PER_SEPARATOR_OVERHEAD = 96;
 export function nodeCost(node: Node): number {
   if (node.leaf) return node.size + NODE_OVERHEAD + 4 * node.count;
   return node.size + NODE_OVERHEAD + PER_SEPARATOR_OVERHEAD * node.count;
+}
+
+/**
+ * A node leaves the cache: no cached parent may refer to it any more (else
+ * the parent would keep it in memory past the cache's bound), and, for a
+ * parent, its references to its children go (they may outlive it).
+ */
+function detach(node: Node): void {
+  const owner = node.owner;
+  if (owner !== undefined) {
+    const refs = owner.childRefs;
+    if (refs !== undefined && refs[node.ownerSlot] === node) refs[node.ownerSlot] = undefined;
+    node.owner = undefined;
+  }
+  if (!node.leaf && node.childRefs !== undefined) {
+    for (const c of node.childRefs) if (c !== undefined && c.owner === node) c.owner = undefined;
+    node.childRefs = undefined;
+  }
 }
 
 interface Entry {
@@ -80,23 +101,35 @@ export class NodeCache {
     this.map.set(node.blockNo, e);
     this.pushFront(e);
     this.bytes += e.cost;
+    node.ref = false;
+    if (!node.leaf) node.childRefs = new Array<Node | undefined>(node.count).fill(undefined);
     // Keep a handful of nodes even under a tiny limit (the root's path).
     while (this.bytes > this.limit && this.map.size > 8) {
       const victim = this.tail!;
+      if (victim.node.ref) {
+        // Used through a parent's reference since it last came round: a second chance.
+        victim.node.ref = false;
+        this.unlink(victim);
+        this.pushFront(victim);
+        continue;
+      }
       this.remove(victim.node.blockNo, victim);
     }
   }
 
-  /** Forget the node at `blockNo`, if cached (it was replaced by a commit). */
-  drop(blockNo: number): void {
+  /** Forget the node at `blockNo`, if cached (it was replaced by a commit); returns it. */
+  drop(blockNo: number): Node | undefined {
     const e = this.map.get(blockNo);
-    if (e !== undefined) this.remove(blockNo, e);
+    if (e === undefined) return undefined;
+    this.remove(blockNo, e);
+    return e.node;
   }
 
   private remove(blockNo: number, e: Entry): void {
     this.map.delete(blockNo);
     this.unlink(e);
     this.bytes -= e.cost;
+    detach(e.node);
   }
 
   private unlink(e: Entry): void {

@@ -21,6 +21,7 @@ import type { BlockStore } from '../lbs/index.js';
 import type { NodeCache } from './cache.js';
 import { DIRTY, type Node } from './node.js';
 import { encodePage, type CommitTrailer } from './serialize.js';
+import { Slicer } from './slice.js';
 
 /** The committed state: the root every reader starts from. */
 export interface Commit {
@@ -45,6 +46,7 @@ export async function writeCommit(
   root: Node,
   keysDelta: number,
   pagesDelta: number,
+  slicer: Slicer = new Slicer(),
 ): Promise<Commit> {
   // Steps 1 and 2: number and serialize, children first.
   const base = lbs.nextBlock;
@@ -55,6 +57,12 @@ export async function writeCommit(
     let m = Infinity;
     for (const o of n.oldest) if (o < m) m = o;
     return m;
+  };
+  const encode = (n: Node, trailer: Omit<CommitTrailer, 'oldest'> | undefined): void => {
+    n.blockNo = base + pages.length;
+    const { payload, clean } = encodePage(n, trailer === undefined ? undefined : { ...trailer, oldest: oldestOf(n) });
+    pages.push(payload);
+    cleans.push(clean);
   };
   const visit = (n: Node, trailer: Omit<CommitTrailer, 'oldest'> | undefined): void => {
     if (!n.leaf) {
@@ -67,10 +75,22 @@ export async function writeCommit(
         n.oldest[i] = oldestOf(kid);
       }
     }
-    n.blockNo = base + pages.length;
-    const { payload, clean } = encodePage(n, trailer === undefined ? undefined : { ...trailer, oldest: oldestOf(n) });
-    pages.push(payload);
-    cleans.push(clean);
+    encode(n, trailer);
+  };
+  // The same walk, yielding the event loop between the subtrees of parents
+  // two or more levels up when a slice is used up.
+  const visitSliced = async (n: Node, trailer: Omit<CommitTrailer, 'oldest'> | undefined): Promise<void> => {
+    if (n.leaf || n.level < 2) return visit(n, trailer);
+    const children = n.children!;
+    for (let i = 0; i < children.length; i++) {
+      const kid = children[i];
+      if (kid === undefined) continue;
+      await visitSliced(kid, undefined);
+      n.blocks[i] = kid.blockNo;
+      n.oldest[i] = oldestOf(kid);
+      await slicer.maybeYield();
+    }
+    encode(n, trailer);
   };
   invariant(root.blockNo === DIRTY, 'commit root must be dirty');
   const height = root.leaf ? 1 : root.level + 1;
@@ -80,10 +100,10 @@ export async function writeCommit(
     pages: prev.pages + pagesDelta,
     height,
   };
-  visit(root, next);
+  await visitSliced(root, next);
 
   // Step 3: one append, one fsync.
-  await lbs.append(pages);
+  await lbs.append(pages, () => slicer.maybeYield());
 
   // Step 4: the new pages become the committed tree.
   for (const n of cleans) cache.insert(n);

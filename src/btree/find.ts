@@ -115,14 +115,40 @@ export function childIndex(p: Parent, kb: Uint8Array, ks: number, ke: number): n
   return lo;
 }
 
-/** Child i of `p`: the dirty node it holds, or the clean node from the cache. */
+/**
+ * Child i of `p`: the dirty node it holds, or the clean node, through the
+ * parent's reference when it has one (a cached clean parent), else from the
+ * cache, which the reference then remembers.
+ */
 export function childAt(cache: NodeCache, p: Parent, i: number): Node {
-  return p.children?.[i] ?? cache.get(p.blocks[i]!);
+  const dirty = p.children;
+  if (dirty !== undefined) {
+    const c = dirty[i];
+    if (c !== undefined) return c;
+    return cache.get(p.blocks[i]!);
+  }
+  const refs = p.childRefs;
+  if (refs === undefined) return cache.get(p.blocks[i]!);
+  let c = refs[i];
+  if (c !== undefined) {
+    c.ref = true;
+    cache.hits++;
+    return c;
+  }
+  c = cache.get(p.blocks[i]!);
+  // get() may have evicted p itself (its refs are gone then): refer only from a cached parent.
+  if (p.childRefs === refs && c.owner === undefined) {
+    refs[i] = c;
+    c.owner = p;
+    c.ownerSlot = i;
+  }
+  return c;
 }
 
 /** The leaf whose key range covers the key `kb[ks, ke)`, without changing anything. */
 export function findLeaf(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number): Leaf {
   let n = root;
+  n.ref = true; // the root is never looked up in the cache: keep it from looking unused
   while (!n.leaf) n = childAt(cache, n, childIndex(n, kb, ks, ke));
   return n;
 }

@@ -12,6 +12,7 @@
  * @internal
  */
 import type { NodeCache } from './cache.js';
+import { compareBytes } from './compare.js';
 import { childAt, childIndex, leafSearch, lookup } from './find.js';
 import { DIRTY, entrySizeAt, type Leaf, type Node } from './node.js';
 
@@ -41,6 +42,10 @@ export class WorkingTree {
    * parents (the rebalance adds those it merges away): what leaves the cache
    * once the commit is durable. */
   readonly nodesReplaced: number[] = [];
+  /** The leaf dirtyLeafFor() found last, and the bounds of its key range (undefined: unbounded). */
+  private lastLeaf: Leaf | undefined;
+  private lastLo: Buffer | undefined;
+  private lastHi: Buffer | undefined;
 
   constructor(
     private readonly cache: NodeCache,
@@ -132,8 +137,25 @@ export class WorkingTree {
     this.dirtyLeafFor(key, 0, key.length);
   }
 
-  /** The dirty leaf covering the key `kb[ks, ke)`, copying it and its ancestors as needed. */
+  /**
+   * The dirty leaf covering the key `kb[ks, ke)`, copying it and its
+   * ancestors as needed. The last leaf found and the bounds its ancestors'
+   * separators set are remembered: keys that arrive in order (a load, an
+   * update pass) land in it again and skip the descent. The bounds stay
+   * true until the batch rebalances, after which nothing calls this.
+   */
   private dirtyLeafFor(kb: Uint8Array, ks: number, ke: number): Leaf {
+    const last = this.lastLeaf;
+    if (last !== undefined) {
+      const lo = this.lastLo;
+      const hi = this.lastHi;
+      if (
+        (lo === undefined || compareBytes(kb, ks, ke, lo, 0, lo.length) >= 0) &&
+        (hi === undefined || compareBytes(kb, ks, ke, hi, 0, hi.length) < 0)
+      ) {
+        return last;
+      }
+    }
     if (this.root.blockNo !== DIRTY) {
       if (this.root.blockNo >= 0) {
         this.nodesReplaced.push(this.root.blockNo);
@@ -142,9 +164,14 @@ export class WorkingTree {
       this.root = this.root.cloneDirty();
       this.dirtied++;
     }
+    let lo: Buffer | undefined;
+    let hi: Buffer | undefined;
     let n = this.root;
     while (!n.leaf) {
       const i = childIndex(n, kb, ks, ke);
+      const keys = n.keys;
+      if (i > 0) lo = keys[i - 1];
+      if (i < keys.length) hi = keys[i];
       let c = n.children![i];
       if (c === undefined) {
         const clean = childAt(this.cache, n, i);
@@ -157,6 +184,9 @@ export class WorkingTree {
       }
       n = c;
     }
+    this.lastLeaf = n;
+    this.lastLo = lo;
+    this.lastHi = hi;
     return n;
   }
 }

@@ -48,6 +48,12 @@ export class Leaf {
   /** Clean leaves: the keys' shared prefix length and their heads (heads.ts). */
   prefix: number;
   heads: Uint32Array | undefined;
+  /** Cached clean nodes: used since the cache last looked (cache.ts), and the cached parent that refers to it directly. */
+  ref = false;
+  owner: Parent | undefined = undefined;
+  ownerSlot = 0;
+  /** The record (records.ts) holding this clean node's page and arrays, when it has one of its own. */
+  record: ArrayBuffer | undefined = undefined;
 
   constructor(blockNo: number, size: number, page: Buffer | undefined, bufs: Buffer[] | undefined, offs: Uint32Array | number[]) {
     this.blockNo = blockNo;
@@ -147,19 +153,6 @@ export class Leaf {
   }
 }
 
-/**
- * The memory of one clean node: its page (`pageBytes`, the commit trailer
- * included for a root) and two u32 arrays of `n` (entry or separator offsets,
- * and heads), all in ONE ArrayBuffer. Allocating an ArrayBuffer costs far
- * more than a view of one, and every clean node's three would otherwise be
- * three; one also frees as one when the node goes.
- */
-export function newRecord(pageBytes: number, n: number): { page: Buffer; offs: Uint32Array; heads: Uint32Array } {
-  const at = (pageBytes + 3) & ~3;
-  const ab = Buffer.allocUnsafeSlow(at + 8 * n).buffer;
-  return { page: Buffer.from(ab, 0, pageBytes), offs: new Uint32Array(ab, at, n), heads: new Uint32Array(ab, at + 4 * n, n) };
-}
-
 /** One entry serialized on its own: key length, key, value length, value. */
 export function makeEntry(key: Uint8Array, value: Uint8Array): Buffer {
   const b = Buffer.allocUnsafe(2 + key.length + value.length);
@@ -199,6 +192,18 @@ export class Parent {
   heads: Uint32Array | undefined;
   /** The separators as buffers; made from the page on first use in a clean parent. */
   private sepBufs: Buffer[] | undefined;
+  /**
+   * Cached clean parents: child i itself once a lookup went through it, so
+   * the next one follows a reference instead of looking the block up in the
+   * cache's map (cache.ts keeps these true when it lets a node go).
+   */
+  childRefs: (Node | undefined)[] | undefined;
+  /** Cached clean nodes: used since the cache last looked, and the cached parent that refers to it directly. */
+  ref = false;
+  owner: Parent | undefined = undefined;
+  ownerSlot = 0;
+  /** The record (records.ts) holding this clean node's page and arrays, when it has one of its own. */
+  record: ArrayBuffer | undefined = undefined;
 
   constructor(blockNo: number, level: number, keys: Buffer[], blocks: number[], oldest: number[]) {
     this.blockNo = blockNo;
@@ -210,6 +215,7 @@ export class Parent {
     this.page = undefined;
     this.sepOffs = undefined;
     this.heads = undefined;
+    this.childRefs = undefined;
     let size = PAGE_HEADER_SIZE + CHILD_POINTER_SIZE * blocks.length;
     for (const k of keys) size += separatorSize(k);
     this.size = size;

@@ -26,7 +26,8 @@
  */
 import { BirchError, corrupt, invariant } from '../errors.js';
 import { BLOCK_HEADER_SIZE, readU64, writeU64 } from '../lbs/index.js';
-import { CHILD_POINTER_SIZE, Leaf, PAGE_HEADER_SIZE, Parent, entrySizeAt, newRecord, type Node } from './node.js';
+import { CHILD_POINTER_SIZE, Leaf, PAGE_HEADER_SIZE, Parent, entrySizeAt, type Node } from './node.js';
+import { newRecord } from './records.js';
 
 export const TYPE_LEAF = 1;
 export const TYPE_PARENT = 2;
@@ -69,7 +70,7 @@ export interface Encoded {
 export function encodePage(node: Node, trailer: CommitTrailer | undefined): Encoded {
   const total = node.size + (trailer === undefined ? 0 : TRAILER_SIZE);
   const n = node.leaf ? node.count : node.count - 1;
-  const { page: buf, offs, heads } = newRecord(total, n);
+  const { record, page: buf, offs, heads } = newRecord(total, n);
   buf[0] = node.leaf ? TYPE_LEAF : TYPE_PARENT;
   buf[1] = trailer === undefined ? 0 : FLAG_ROOT;
   buf.writeUInt16LE(node.count, 2);
@@ -119,9 +120,10 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined): Enco
     buf.writeUInt32LE(trailer.height, p + 32);
     buf.writeUInt32LE(TRAILER_MAGIC, p + 36);
   }
-  if (node.leaf) return { payload: buf, clean: Leaf.packed(node.blockNo, buf.subarray(0, node.size), offs, node.size, heads) };
-  node.makeClean(buf, offs, heads);
-  return { payload: buf, clean: node };
+  const clean = node.leaf ? Leaf.packed(node.blockNo, buf.subarray(0, node.size), offs, node.size, heads) : node;
+  if (!node.leaf) node.makeClean(buf, offs, heads);
+  clean.record = record;
+  return { payload: buf, clean };
 }
 
 export interface DecodedPage {
@@ -193,6 +195,7 @@ export function decodePage(page: Buffer, blockNo: number, locate?: (blockNo: num
   } else {
     return bad(`unknown page type ${String(type)}`);
   }
+  node.record = record.record;
   let trailer: CommitTrailer | undefined;
   if (flags & FLAG_ROOT) {
     if (page.readUInt32LE(end + 36) !== TRAILER_MAGIC) bad('commit trailer magic');

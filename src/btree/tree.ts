@@ -23,6 +23,7 @@ import { GroupCommit, type Request } from './group.js';
 import type { Op } from './mutate.js';
 import { Leaf } from './node.js';
 import { RangeIterator, type Bound } from './range.js';
+import { records } from './records.js';
 import { MIN_NODE_CAPACITY, TRAILER_SIZE, decodePage } from './serialize.js';
 
 export interface TreeOptions {
@@ -136,8 +137,17 @@ export class Tree {
   private publish(next: Commit, replaced: readonly number[], requests: number): void {
     if (next !== this.current) {
       // The replaced versions stay on disk for readers of older commits (who
-      // read them back on demand); the cache keeps the live tree.
-      for (const b of replaced) this.cache.drop(b);
+      // read them back on demand); the cache keeps the live tree. With no
+      // reader of an older commit, nothing can read them again: their
+      // memory is reused (records.ts).
+      const reuse = this.pins.size === 0;
+      for (const b of replaced) {
+        const node = this.cache.drop(b);
+        if (reuse && node?.record !== undefined) {
+          records.give(node.record, this.strict);
+          node.record = undefined;
+        }
+      }
       this.current = next;
       this.commits++;
     }

@@ -50,6 +50,9 @@ export interface OpenedDir {
   doomed: number[];
   /** A store created with `unpublished`: its meta file is still birch.meta.tmp (see publishMeta). */
   unpublished: boolean;
+  /** Set if the last append could not be written again (recoverLast): then,
+   * as after a failed append, no appends until the store is reopened. */
+  failure?: BirchError;
 }
 
 /** Names a crashed creation may leave in the directory of a store that does not exist yet. */
@@ -106,6 +109,7 @@ export function openDir(io: FileIO, dir: string, wantedBlockSize: number | undef
     // durable first (a killed process may have left it in the page cache).
     if (doomed.length > 0) record.syncDurable();
     let next = 0;
+    let failure: BirchError | undefined;
     const last = segments[segments.length - 1];
     if (last !== undefined) {
       // All but the last were complete and fsynced before the last was created.
@@ -113,10 +117,10 @@ export function openDir(io: FileIO, dir: string, wantedBlockSize: number | undef
       if (last.slots < 0 && segments.length > 1) checkBeforeAdopted(io, dir, segments[segments.length - 2]!, blockSize);
       const file = path.join(dir, segmentName(last.first));
       last.fd = lastFd = openFile(io, file, 'r+');
-      recoverLast(io, last, file, blockSize, sync, record);
+      failure = recoverLast(io, last, file, blockSize, sync, record);
       next = last.first + last.blocks;
     }
-    return { dir, blockSize, lock, segments, next, record, doomed, unpublished };
+    return { dir, blockSize, lock, segments, next, record, doomed, unpublished, ...(failure !== undefined && { failure }) };
   } catch (err) {
     if (lastFd !== undefined) io.closeSync(lastFd);
     record?.closeSync();
@@ -204,11 +208,19 @@ function checkBeforeAdopted(io: FileIO, dir: string, prev: Segment, blockSize: n
 /**
  * Recover the last segment's tail (recover.ts): a file shorter than the
  * record says lost its end (BIRCH_CORRUPT); a torn append is zeroed (the
- * file keeps its size), anything past its recorded size cut; then the file,
- * the directory and (if the file was not recorded yet, or holds more than
- * recorded) a record entry are made durable.
+ * file keeps its size), anything past its recorded size cut; then the file
+ * (its last append written again first), the directory and (if the file was
+ * not recorded yet, or holds more than recorded) a record entry are made
+ * durable. Returns why appends must wait for a reopen, if they must.
  */
-function recoverLast(io: FileIO, last: Segment, file: string, blockSize: number, sync: boolean, record: SegmentRecord): void {
+function recoverLast(
+  io: FileIO,
+  last: Segment,
+  file: string,
+  blockSize: number,
+  sync: boolean,
+  record: SegmentRecord,
+): BirchError | undefined {
   const fd = last.fd!;
   let tail: ReturnType<typeof recoverTail>;
   try {
@@ -226,6 +238,7 @@ function recoverLast(io: FileIO, last: Segment, file: string, blockSize: number,
   }
   const slots = Math.max(recorded ? last.slots : tail.slots, tail.blocks);
   const zeroed = tail.dirty.filter(([from]) => from < slots);
+  let failure: BirchError | undefined;
   try {
     for (const [from, to] of zeroed) {
       const end = Math.min(to, slots);
@@ -237,6 +250,21 @@ function recoverLast(io: FileIO, last: Segment, file: string, blockSize: number,
     // files' directory entries) may still be only in the page cache: make
     // them durable before anything is served or appended on top.
     if (sync) {
+      // Only the last append can be undurable (each one is fsynced before
+      // the next is written). If an fsync of it failed before (the writer
+      // then refused to go on), Linux has marked its pages clean though they
+      // never reached the disk, and reports that failure only once: our
+      // fsync would succeed without them. Writing them again makes them
+      // dirty, so the fsync below covers them. If that write fails (a full
+      // disk), the store still opens for reading, but nothing may be
+      // appended after an append that may not be durable.
+      const pos = tail.lastAppend * blockSize;
+      const again = readAt(io, fd, pos, (tail.blocks - tail.lastAppend) * blockSize);
+      try {
+        if (again.length > 0) io.writeSync(fd, again, 0, again.length, pos);
+      } catch (err) {
+        failure = ioError('writing the last append again', file, err);
+      }
       io.fsyncSync(fd);
       io.fsyncDirSync(path.dirname(file));
     }
@@ -246,6 +274,7 @@ function recoverLast(io: FileIO, last: Segment, file: string, blockSize: number,
   if (!recorded || slots > last.slots) record.appendSync({ kind: RECORD_CREATED, first: last.first, slots });
   last.blocks = tail.blocks;
   last.slots = slots;
+  return failure;
 }
 
 /**
@@ -327,6 +356,17 @@ function listOrCreate(io: FileIO, dir: string, sync: boolean): string[] {
   } catch (err) {
     throw ioError('listing', dir, err);
   }
+}
+
+/** `length` bytes at `pos`. */
+function readAt(io: FileIO, fd: number, pos: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  for (let done = 0; done < length; ) {
+    const n = io.readSync(fd, buf, done, length - done, pos + done);
+    if (n === 0) throw new Error(`short read at ${pos + done}`);
+    done += n;
+  }
+  return buf;
 }
 
 export function openFile(io: FileIO, file: string, flags: string): number {

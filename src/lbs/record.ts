@@ -18,9 +18,11 @@
  * Entries are written one at a time (a promise chain), so a failed write can
  * only ever leave the last entry torn. Reading stops at the first entry that
  * is not valid; if a valid entry follows it, the record was damaged
- * (BIRCH_CORRUPT), else the tail is a torn write and is cut away. When the
- * file holds many superseded entries it is rewritten whole (compact()):
- * temporary file, fsync, rename, directory fsync.
+ * (BIRCH_CORRUPT), else the tail is a torn write and is dropped. The file is
+ * rewritten whole (compact(): temporary file, fsync, rename, directory
+ * fsync) when it holds many superseded entries, when a torn entry was
+ * dropped, and before a handle adds its first entry to a record it found
+ * not empty (see `rewritten`). Durable entries are never written over.
  *
  * @internal
  */
@@ -57,6 +59,16 @@ export class SegmentRecord {
   private readonly state: RecordState;
   private chain: Promise<void> = Promise.resolve();
   private failure: BirchError | undefined;
+  /**
+   * Whether this handle has replaced the file it opened (compact()). Until
+   * it has, the next entry is not appended but written with all the others
+   * to a new file: the entries read at open may be ones a killed writer's
+   * failed fsync left in the page cache only (Linux marks such pages clean,
+   * and a later fsync does not write them), and an entry must never become
+   * durable after a hole. Rewriting them in place would risk the durable
+   * ones to a torn write; a new file renamed over the old risks nothing.
+   */
+  private rewritten = false;
 
   private constructor(
     private readonly io: FileIO,
@@ -70,6 +82,7 @@ export class SegmentRecord {
     this.fd = fd;
     this.entries = entries;
     this.state = state;
+    this.rewritten = entries === 0; // nothing read that could be lost
   }
 
   /** Make an empty record for a new store (the caller fsyncs the directory). */
@@ -100,17 +113,15 @@ export class SegmentRecord {
     }
     try {
       const { entries, state, size } = readEntries(io, fd, file);
-      if (size !== entries * RECORD_ENTRY_SIZE) {
-        // A torn last entry (a crash while it was written): nothing it
-        // described was done yet, so it is dropped.
-        io.ftruncateSync(fd, entries * RECORD_ENTRY_SIZE);
-        if (sync) io.fsyncSync(fd);
-      }
+      const record = new SegmentRecord(io, dir, sync, fd, entries, state);
+      // A torn last entry (a crash while it was written): nothing it
+      // described was done yet, so it is dropped.
+      if (size !== entries * RECORD_ENTRY_SIZE) record.compactSync(undefined);
       // Entries a killed process wrote may still be only in the page cache.
       // That is harmless as long as nothing is done on their word: a created
       // entry lost to a power loss leaves its file to be adopted. Files are
       // deleted on the word of a freed mark only after syncDurable().
-      return new SegmentRecord(io, dir, sync, fd, entries, state);
+      return record;
     } catch (err) {
       io.closeSync(fd);
       throw err instanceof BirchError ? err : ioError('recovering', file, err);
@@ -127,28 +138,14 @@ export class SegmentRecord {
     return this.entries;
   }
 
-  /** Make every entry read or written so far durable (before acting on a freed mark read at open). */
+  /** Make every entry read so far durable (before acting on a freed mark read at open). */
   syncDurable(): void {
-    if (!this.sync) return;
-    try {
-      this.io.fsyncSync(this.fd!);
-    } catch (err) {
-      throw ioError('syncing the segment record', this.file, err);
-    }
+    this.compactSync(undefined);
   }
 
   /** Add an entry now, durably (used while opening, before anything else runs). */
   appendSync(e: RecordEntry): void {
-    const buf = Buffer.alloc(RECORD_ENTRY_SIZE);
-    encodeRecordEntry(buf, 0, e);
-    try {
-      this.io.writeSync(this.fd!, buf, 0, buf.length, this.entries * RECORD_ENTRY_SIZE);
-      if (this.sync) this.io.fsyncSync(this.fd!);
-    } catch (err) {
-      throw ioError('writing the segment record', this.file, err);
-    }
-    this.entries++;
-    apply(this.state, e);
+    this.compactSync(e);
   }
 
   /**
@@ -166,7 +163,7 @@ export class SegmentRecord {
     if (this.failure !== undefined) throw this.failure;
     if (this.fd === undefined) throw new BirchError('BIRCH_CLOSED', 'the segment record is closed');
     try {
-      if (this.entries >= 2 * (this.state.live.size + 1) + COMPACT_SLACK) {
+      if (!this.rewritten || this.entries >= 2 * (this.state.live.size + 1) + COMPACT_SLACK) {
         await this.compact(e);
         return;
       }
@@ -184,14 +181,7 @@ export class SegmentRecord {
 
   /** Replace the file with the state after `e`: one created entry per live segment, then the freed mark. */
   private async compact(e: RecordEntry): Promise<void> {
-    const next: RecordState = { freedBelow: this.state.freedBelow, live: new Map(this.state.live) };
-    apply(next, e);
-    // The live segments first, then the mark (which must name one of them).
-    const out: RecordEntry[] = [];
-    for (const [first, slots] of next.live) out.push({ kind: RECORD_CREATED, first, slots });
-    if (next.freedBelow > 0) out.push({ kind: RECORD_FREED, first: next.freedBelow, slots: 0 });
-    const buf = Buffer.alloc(out.length * RECORD_ENTRY_SIZE);
-    out.forEach((x, i) => encodeRecordEntry(buf, i * RECORD_ENTRY_SIZE, x));
+    const { next, buf } = this.compacted(e);
     const tmp = path.join(this.dir, RECORD_TMP_FILE);
     const fd = this.io.openSync(tmp, 'w');
     try {
@@ -202,13 +192,52 @@ export class SegmentRecord {
       this.io.closeSync(fd);
       throw err;
     }
-    // The new file is in place (the descriptor follows it through the rename).
+    this.replaced(fd, next, buf);
+    if (this.sync) await this.io.fsyncDir(this.dir);
+  }
+
+  /** compact(), synchronously, for open(); `e` may be undefined (the state as it is). */
+  compactSync(e: RecordEntry | undefined): void {
+    const { next, buf } = this.compacted(e);
+    const tmp = path.join(this.dir, RECORD_TMP_FILE);
+    let fd: number | undefined;
+    try {
+      fd = this.io.openSync(tmp, 'w');
+      this.io.writeSync(fd, buf, 0, buf.length, 0);
+      if (this.sync) this.io.fsyncSync(fd);
+      this.io.renameSync(tmp, this.file);
+    } catch (err) {
+      if (fd !== undefined) this.io.closeSync(fd);
+      throw ioError('writing the segment record', this.file, err);
+    }
+    this.replaced(fd, next, buf);
+    try {
+      if (this.sync) this.io.fsyncDirSync(this.dir);
+    } catch (err) {
+      throw ioError('writing the segment record', this.dir, err);
+    }
+  }
+
+  /** The state after `e`, and its entries: the live segments first, then the mark (which must name one of them). */
+  private compacted(e: RecordEntry | undefined): { next: RecordState; buf: Buffer } {
+    const next: RecordState = { freedBelow: this.state.freedBelow, live: new Map(this.state.live) };
+    if (e !== undefined) apply(next, e);
+    const out: RecordEntry[] = [];
+    for (const [first, slots] of next.live) out.push({ kind: RECORD_CREATED, first, slots });
+    if (next.freedBelow > 0) out.push({ kind: RECORD_FREED, first: next.freedBelow, slots: 0 });
+    const buf = Buffer.alloc(out.length * RECORD_ENTRY_SIZE);
+    out.forEach((x, i) => encodeRecordEntry(buf, i * RECORD_ENTRY_SIZE, x));
+    return { next, buf };
+  }
+
+  /** The new file is in place (the descriptor followed it through the rename). */
+  private replaced(fd: number, next: RecordState, buf: Buffer): void {
     this.io.closeSync(this.fd!);
     this.fd = fd;
-    this.entries = out.length;
+    this.rewritten = true;
+    this.entries = buf.length / RECORD_ENTRY_SIZE;
     this.state.freedBelow = next.freedBelow;
     this.state.live = next.live;
-    if (this.sync) await this.io.fsyncDir(this.dir);
   }
 
   /** Waits for entries being written; then closes the file. */

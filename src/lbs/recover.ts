@@ -27,6 +27,8 @@ import { decodeBlock, type BlockHeader } from './format.js';
 export interface TailResult {
   /** Number of valid blocks at the start of the segment. */
   blocks: number;
+  /** Where the last of those appends starts (a slot; equal to `blocks` when there are none). */
+  lastAppend: number;
   /** The file's size in bytes. */
   size: number;
   /** Whole slots in the file. */
@@ -72,6 +74,7 @@ export function recoverTail(io: FileIO, fd: number, file: string, first: number,
 
   // Walk whole appends; verify each one fully (this reads the segment once).
   let pos = 0;
+  let lastAppend = 0;
   while (pos < slots) {
     const h = readSlot(pos);
     if (h === undefined || h.appendFirst !== first + pos || pos + h.appendCount > slots) break;
@@ -84,6 +87,7 @@ export function recoverTail(io: FileIO, fd: number, file: string, first: number,
       }
     }
     if (!whole) break;
+    lastAppend = pos;
     pos += h.appendCount;
   }
 
@@ -105,5 +109,5 @@ export function recoverTail(io: FileIO, fd: number, file: string, first: number,
     if (run !== undefined && run[1] === slot) run[1] = slot + 1;
     else dirty.push([slot, slot + 1]);
   }
-  return { blocks: pos, size, slots, dirty };
+  return { blocks: pos, lastAppend: pos === 0 ? 0 : lastAppend, size, slots, dirty };
 }

@@ -126,6 +126,7 @@ export class BlockStore {
     this.doomed = opened.doomed;
     this.unpublished = opened.unpublished;
     this.readScratch = Buffer.allocUnsafeSlow(opened.blockSize);
+    this.failure = opened.failure;
     // Leftovers of a free() that a power loss partly undid: never part of the log; deleted now.
     if (this.doomed.length > 0) this.freeing = this.freeNow(-1).then(
       () => undefined,
@@ -189,9 +190,11 @@ export class BlockStore {
   /**
    * Append `pages` (each at most `pageCapacity` bytes) at blocks
    * nextBlock, nextBlock+1, ...; resolves with the first block's number once
-   * they are durable. One append at a time.
+   * they are durable. One append at a time. `between`, if given, is awaited
+   * every 64 blocks while they are encoded (the caller's chance to yield
+   * the event loop: checksumming thousands of blocks takes a while).
    */
-  async append(pages: readonly Uint8Array[]): Promise<number> {
+  async append(pages: readonly Uint8Array[], between?: () => Promise<void>): Promise<number> {
     this.checkOpen();
     if (this.failure !== undefined) {
       throw new BirchError('BIRCH_IO', `store is failed after an earlier I/O error; reopen it (${this.failure.message})`, {
@@ -202,7 +205,7 @@ export class BlockStore {
     invariant(this.inflight === undefined, 'an append is already in flight');
     invariant(pages.length > 0, 'append needs at least one page');
     for (const p of pages) invariant(p.length <= this.pageCapacity, `page of ${p.length} bytes exceeds ${this.pageCapacity}`);
-    const run = this.appendNow(pages);
+    const run = this.appendNow(pages, between);
     this.inflight = run;
     try {
       return await run;
@@ -211,12 +214,13 @@ export class BlockStore {
     }
   }
 
-  private async appendNow(pages: readonly Uint8Array[]): Promise<number> {
+  private async appendNow(pages: readonly Uint8Array[], between: (() => Promise<void>) | undefined): Promise<number> {
     const first = this.next;
     const n = pages.length;
     const bs = this.blockSize;
     let file = this.dir;
     let seg = this.segments[this.segments.length - 1];
+    let written = false;
     try {
       // One append is in flight at a time, so one scratch buffer serves them
       // all; encodeBlock zeroes each slot's padding itself.
@@ -224,6 +228,7 @@ export class BlockStore {
       const buf = this.scratch.subarray(0, n * bs);
       for (let i = 0; i < n; i++) {
         encodeBlock(buf, i * bs, bs, { blockNo: first + i, appendFirst: first, appendCount: n, length: pages[i]!.length }, pages[i]!);
+        if (between !== undefined && (i & 63) === 63) await between();
       }
       let created = false;
       let grown = false;
@@ -253,6 +258,7 @@ export class BlockStore {
       file = path.join(this.dir, segmentName(seg.first));
       const fd = seg.fd ?? (seg.fd = this.io.openSync(file, 'r+'));
       await this.io.write(fd, buf, 0, buf.length, seg.blocks * bs);
+      written = true;
       if (this.sync) {
         await this.io.fdatasync(fd); // the data and, for a new file, its size
         if (created) await this.io.fsyncDir(this.dir);
@@ -266,11 +272,14 @@ export class BlockStore {
       return first;
     } catch (err) {
       this.failure = err instanceof BirchError ? err : ioError('append', file, err);
-      // Best effort: zero what this append may have written (the file keeps
-      // its size), so that a reopen does not find (and adopt) an append that
-      // was reported as failed.
+      // Best effort: spoil the CRC of the append's first block (the file
+      // keeps its size), so that a reopen does not find (and adopt) an append
+      // that was reported as failed; recovery then clears the rest of it as
+      // a torn append. If this fails too, or a power loss keeps the append
+      // and loses this write, a reopen may adopt it: a rejected write is "not
+      // known to be durable", not "known absent".
       try {
-        if (seg?.fd !== undefined) this.io.writeSync(seg.fd, Buffer.alloc(n * bs), 0, n * bs, seg.blocks * bs);
+        if (written && seg?.fd !== undefined) this.io.writeSync(seg.fd, Buffer.alloc(4), 0, 4, seg.blocks * bs);
       } catch {
         // the store is failed anyway; recovery copes with whatever is left
       }

@@ -195,14 +195,26 @@ describe('I/O errors while opening', () => {
       // Restore the torn tail (an earlier round may have cut it).
       const { dir: d, root: r } = await tornStore();
       const io = new FaultFS(r);
-      io.failAt({ n: k, code: k % 2 === 0 ? 'EIO' : 'ENOSPC' });
-      const err = birchError(() => BlockStore.open(d, { io }));
-      expect(err.code, `op ${k} (${io.trace[k - 1]})`).toBe('BIRCH_IO');
+      const code = k % 2 === 0 ? 'EIO' : 'ENOSPC';
+      io.failAt({ n: k, code });
+      if (probe.trace[k - 1] === 'write') {
+        // Writing the last append again (so that the fsync covers it) failed:
+        // the store opens for reading, but refuses appends until reopened.
+        const s2 = BlockStore.open(d, { io });
+        expect(s2.failed?.code, `op ${k}`).toBe('BIRCH_IO');
+        expect(((s2.failed?.cause ?? {}) as NodeJS.ErrnoException).code).toBe(code);
+        expectAppends(s2, recs, 0, `op ${k}`);
+        await expectRejectCode(s2.append([Buffer.from('no')]), 'BIRCH_IO');
+        await s2.close();
+      } else {
+        const err = birchError(() => BlockStore.open(d, { io }));
+        expect(err.code, `op ${k} (${io.trace[k - 1]})`).toBe('BIRCH_IO');
+      }
       seen.add(io.trace[k - 1]!);
       expect(io.openFds, `op ${k}`).toBe(0);
       await expectExactly(d, recs, `op ${k}`);
     }
-    for (const kind of ['stat', 'readdir', 'open', 'read', 'size', 'truncate', 'fdatasync'] as const) {
+    for (const kind of ['stat', 'readdir', 'open', 'read', 'size', 'truncate', 'write', 'fdatasync'] as const) {
       expect(seen.has(kind), kind).toBe(true);
     }
     await expectExactly(dir, recs, 'untouched copy');
