@@ -52,6 +52,23 @@ export class BirchError extends Error {
   }
 }
 
+/**
+ * BIRCH_BAD_ARGUMENT from load(): the input is malformed at `line` (1-based),
+ * and the `loaded` pairs before it are committed (durably, unless the store
+ * runs with sync: false).
+ */
+export class BirchLoadError extends BirchError {
+  readonly line: number;
+  readonly loaded: number;
+
+  constructor(line: number, why: string, loaded: number) {
+    super('BIRCH_BAD_ARGUMENT', `line ${line}: ${why} (the ${loaded} pairs before it are loaded)`);
+    this.name = 'BirchLoadError';
+    this.line = line;
+    this.loaded = loaded;
+  }
+}
+
 /** Wrap a system error (EIO, ENOSPC, ...) from `what` on `file` as BIRCH_IO. */
 export function ioError(what: string, file: string, cause: unknown): BirchError {
   const sys = (cause as NodeJS.ErrnoException | undefined)?.code ?? String(cause);

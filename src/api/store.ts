@@ -10,14 +10,26 @@
  * Returned buffers are copies: birch never changes them afterwards, and
  * changing them does not change the store.
  */
+import * as nodePath from 'node:path';
 import { BirchError } from '../errors.js';
 import { EntryArena, MIN_TREE_BLOCK_SIZE, Tree, type Op } from '../btree/index.js';
 import { Cleaner, type CleanerStats } from '../cleaner/index.js';
 import { BlockStore } from '../lbs/index.js';
 import { batchIn, entryIn, keyIn, keyView, valueIn } from './input.js';
 import { resolveOptions } from './options.js';
+import { backupCommit, checkBackupDest } from './backup.js';
 import { iterate, keyOnly, pair, snapshotOf } from './readers.js';
-import type { BatchOp, Bytes, CheckReport, OpenOptions, RangeOptions, Snapshot, StoreStats } from './types.js';
+import type {
+  BackupOptions,
+  BackupResult,
+  BatchOp,
+  Bytes,
+  CheckReport,
+  OpenOptions,
+  RangeOptions,
+  Snapshot,
+  StoreStats,
+} from './types.js';
 
 /** Open (creating if needed) the store in directory `path`. Synchronous. */
 export function open(path: string, options?: OpenOptions): Store {
@@ -39,7 +51,7 @@ export function open(path: string, options?: OpenOptions): Store {
       );
     }
     const tree = new Tree(lbs, { cacheSize: o.cacheSize, strict: o.strict });
-    return new Store(lbs, tree, o.cleaning, o.spaceTarget);
+    return new Store(lbs, tree, o.cleaning, o.spaceTarget, o.segmentSize);
   } catch (err) {
     lbs.closeSync(); // synchronously: a retried open() must not find the lock still held
     throw err;
@@ -48,20 +60,36 @@ export function open(path: string, options?: OpenOptions): Store {
 
 export type StoreStatsAll = StoreStats & CleanerStats;
 
+/** The tree behind each store, for the api's own helpers (dump.ts); not exported from the package. */
+const trees = new WeakMap<Store, Tree>();
+
+/** @internal The tree behind `db` (api/dump.ts reads it without copying every pair). */
+export function treeOf(db: Store): Tree {
+  const t = trees.get(db);
+  if (t === undefined) throw new BirchError('BIRCH_BAD_ARGUMENT', 'not a store made by open()');
+  return t;
+}
+
 const closedError = (): BirchError => new BirchError('BIRCH_CLOSED', 'store is closed');
 
 export class Store {
   readonly #lbs: BlockStore;
   readonly #tree: Tree;
   readonly #cleaner: Cleaner;
+  readonly #segmentSize: number | undefined;
+  /** Backups running; close() waits for them to stop. */
+  readonly #backups = new Set<Promise<unknown>>();
+
   /** Where queued writes keep their pairs (btree/arena.ts). */
   readonly #arena = new EntryArena();
   #closing: Promise<void> | undefined;
 
   /** @internal Use open(). */
-  constructor(lbs: BlockStore, tree: Tree, cleaning: number, spaceTarget: number) {
+  constructor(lbs: BlockStore, tree: Tree, cleaning: number, spaceTarget: number, segmentSize?: number) {
     this.#lbs = lbs;
     this.#tree = tree;
+    this.#segmentSize = segmentSize;
+    trees.set(this, tree);
     this.#cleaner = new Cleaner(tree, { cleaning, spaceTarget });
     this.#cleaner.start();
   }
@@ -188,10 +216,56 @@ export class Store {
     });
   }
 
-  /** Finish queued writes, stop the cleaner, and release the store. Idempotent. */
+  /**
+   * Copy the latest commit into a new store at `dest` (a missing or empty
+   * directory), while reads and writes go on; resolves once `dest` holds a
+   * complete, fsynced store of exactly that commit: every write acknowledged
+   * before backup() was called, and none of a later batch. Only the live
+   * pages are copied (leaves byte for byte), so the backup is about the size
+   * of the live data. The cleaner frees none of the pages the backup still
+   * needs. Until it resolves, `dest` is not a store; a failed backup removes
+   * what it wrote; closing the store stops a running backup (BIRCH_CLOSED).
+   */
+  backup(dest: string, options?: BackupOptions): Promise<BackupResult> {
+    return new Promise<BackupResult>((resolve, reject) => {
+      this.#checkNotClosing();
+      if (typeof dest !== 'string' || dest.length === 0) {
+        throw new BirchError('BIRCH_BAD_ARGUMENT', 'backup needs a destination directory (a non-empty string)');
+      }
+      if (options !== undefined && (typeof options !== 'object' || options === null)) {
+        throw new BirchError('BIRCH_BAD_ARGUMENT', 'backup options must be an object');
+      }
+      if (options?.onProgress !== undefined && typeof options.onProgress !== 'function') {
+        throw new BirchError('BIRCH_BAD_ARGUMENT', 'backup option onProgress must be a function');
+      }
+      const to = nodePath.resolve(dest);
+      checkBackupDest(this.#lbs.dir, to);
+      // The commit now: everything acknowledged before this call. Pinned at
+      // once, so no later commit's free() can take its pages.
+      const commit = this.#tree.committed;
+      this.#tree.pin(commit);
+      const alive = (): void => {
+        if (this.#closing !== undefined) throw new BirchError('BIRCH_CLOSED', 'store is closed');
+      };
+      const run = backupCommit(this.#tree, commit, to, this.#segmentSize, alive, options).finally(() => {
+        this.#tree.unpin(commit);
+        void this.#tree.releaseSpace();
+      });
+      const tracked = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.#backups.add(tracked);
+      void tracked.finally(() => this.#backups.delete(tracked));
+      run.then(resolve, reject);
+    });
+  }
+
+  /** Finish queued writes, stop the cleaner and any backup, and release the store. Idempotent. */
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closing = (async () => {
+      await Promise.all([...this.#backups]);
       await this.#cleaner.stop();
       await this.#tree.idle();
       await this.#lbs.close();

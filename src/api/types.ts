@@ -116,3 +116,36 @@ export interface CheckReport {
   pages: number;
   height: number;
 }
+
+/** Options of Store.backup(). */
+export interface BackupOptions {
+  /** Called after every chunk of pages copied (about 1 MiB), and once at the
+   * end. Defaults to none. */
+  onProgress?: (p: BackupProgress) => void;
+}
+
+export interface BackupProgress {
+  /** Pages copied so far. */
+  pages: number;
+  /** Pages of the commit being copied. */
+  total: number;
+  /** Bytes written so far (pages times the block size). */
+  bytes: number;
+}
+
+/** What Store.backup() made. */
+export interface BackupResult {
+  /** The backup's directory (absolute). */
+  dir: string;
+  /** Sequence number of the commit copied (the backup's last commit). */
+  seq: number;
+  /** Pairs in it. */
+  keys: number;
+  /** Pages in it: the live pages of that commit, nothing else. */
+  pages: number;
+  /** Bytes of its blocks (pages times the block size); its segment files
+   * are created at full size, so the last one may be larger, sparsely. */
+  bytes: number;
+  /** Time the copy took. */
+  seconds: number;
+}

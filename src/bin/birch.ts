@@ -7,6 +7,9 @@ import { VERSION } from '../version.js';
 import { register as registerCheck } from '../cli/check.js';
 import { register as registerStats } from '../cli/stats.js';
 import { register as registerTorture } from '../cli/torture.js';
+import { register as registerBackup } from '../cli/backup.js';
+import { register as registerDump } from '../cli/dump.js';
+import { register as registerLoad } from '../cli/load.js';
 
 const program = new Command();
 program
@@ -43,5 +46,8 @@ program
 registerCheck(program);
 registerStats(program);
 registerTorture(program);
+registerBackup(program);
+registerDump(program);
+registerLoad(program);
 
 await program.parseAsync(process.argv);

@@ -17,6 +17,7 @@ import { NodeCache } from './cache.js';
 import { checkTree, type CheckResult } from './check.js';
 import { OldestLeaves } from './cleaning.js';
 import { EMPTY_ROOT, type Commit } from './commit.js';
+import { copyCommit, type CopyOptions } from './copy.js';
 import { lookupCopy } from './find.js';
 import { GroupCommit, type Request } from './group.js';
 import type { Op } from './mutate.js';
@@ -262,6 +263,15 @@ export class Tree {
       requests: this.requests,
       segmentsFreed: this.segmentsFreed,
     };
+  }
+
+  /**
+   * Append every page of `commit` to the empty block store `dst`, in the
+   * order a commit writes them (copy.ts); resolves with the pages copied.
+   * The caller keeps `commit` pinned until it resolves.
+   */
+  copyTo(commit: Commit, dst: BlockStore, opts: CopyOptions): Promise<number> {
+    return copyCommit(this.lbs, commit, dst, opts);
   }
 
   /** Walk and verify every page of the committed tree, read from disk (check.ts). */

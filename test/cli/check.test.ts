@@ -187,6 +187,6 @@ describe('birch check', () => {
     expect(r.out).toContain(victim.name);
     r = runBuilt(['check', '--help']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/truncates/);
+    expect(r.out).toMatch(/clears it/);
   });
 });

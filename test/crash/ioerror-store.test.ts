@@ -253,7 +253,10 @@ describe('a failed fsync, as Linux reports it (the unsynced pages dropped, the e
     let adopted = 0;
     let dropped = 0;
     for (const code of ['EIO', 'ENOSPC'] as const) {
-      for (let seed = 1; seed <= 12; seed++) {
+      // 18 seeds: the store's clean-up after the failed fsync is a 4-byte
+      // write (segment files keep their size), which a power loss keeps more
+      // often than it kept the truncate it replaced, so adoption is rarer.
+      for (let seed = 1; seed <= 18; seed++) {
         const e = await env();
         const rng = new Rng(67);
         for (let i = 0; i < 5; i++) await e.rec.issue(e.db, put(keyOf(i), valueFor(rng, `ok${i}`)));
@@ -269,7 +272,7 @@ describe('a failed fsync, as Linux reports it (the unsynced pages dropped, the e
         const what = `${code} on fsync, then a power loss (seed ${seed})`;
         const v = await verifyStore(e.dir, e.start, e.rec, what);
         // The failed append is "not known durable": gone, or (its pages reached
-        // the disk in the failed write-back, the truncate did not) there whole.
+        // the disk in the failed write-back, the clean-up write did not) there whole.
         if (v.prefix > 5) adopted++;
         else dropped++;
         figures.ackedVerified += 5;
@@ -303,6 +306,7 @@ describe('a failed fsync, as Linux reports it (the unsynced pages dropped, the e
       // (the dying process does not get to cut it away either).
       e.io.failAt({ n: 1, kind: 'fdatasync', code: 'EIO', sticky: true, kill: true });
       e.io.failAt({ n: 1, kind: 'truncate', code: 'EIO', sticky: true, kill: true });
+      e.io.failAt({ n: 2, kind: 'write', code: 'EIO', sticky: true, kill: true }); // the clean-up write after the append's own
       await e.rec.issue(e.db, batch([put(keyOf(20), 'unsynced'), del(keyOf(1))]));
       expect(e.rec.ackedCount).toBe(4);
       await e.db.close();

@@ -96,13 +96,15 @@ describe('a failed append fails the store', () => {
 
   it('a failure at every operation of an append (EIO and ENOSPC alike) leaves exactly the earlier appends', async () => {
     // Count the operations of the append under test: a 2-block append that
-    // starts a new segment (open, write, fdatasync, fsyncDir).
+    // starts a new segment (open, truncate to full size, write, fdatasync,
+    // fsyncDir, the record entry's write and fdatasync).
     const probe = await setup([3, 1]);
     const before = probe.io.ops;
     await probe.s.append(makePages(probe.rng, 2, BS - 32));
     const opsOfAppend = probe.io.ops - before;
     await probe.s.close();
-    expect(opsOfAppend).toBe(4);
+    expect(opsOfAppend).toBe(7);
+    expect(probe.io.trace.slice(before)).toEqual(['open', 'truncate', 'write', 'fdatasync', 'fsyncDir', 'write', 'fdatasync']);
     for (let k = 1; k <= opsOfAppend; k++) {
       for (const code of ['EIO', 'ENOSPC'] as const) {
         for (const sticky of [false, true]) {

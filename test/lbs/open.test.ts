@@ -34,8 +34,9 @@ describe('open', () => {
   it('creates the directory (and missing parents) and the meta file', async () => {
     const dir = path.join(tmp(), 'a', 'b');
     const s = BlockStore.open(dir, { blockSize: 1024 });
-    expect(fs.readdirSync(dir).sort()).toEqual(['birch.lock', 'birch.meta']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['birch.lock', 'birch.meta', 'birch.segments']);
     expect(fs.statSync(path.join(dir, 'birch.meta')).size).toBe(32);
+    expect(fs.statSync(path.join(dir, 'birch.segments')).size).toBe(0);
     expect(s.stats()).toMatchObject({ blockSize: 1024, firstBlock: 0, nextBlock: 0, segments: 0, blocksOnDisk: 0 });
     await s.close();
     const t = BlockStore.open(dir);
@@ -121,7 +122,7 @@ describe('open', () => {
       expect(err.file, what).toBe(path.join(dir, 'birch.meta'));
     }
     // Correctly checksummed but meaningless values are corrupt too.
-    for (const [off, value] of [[8, 2], [12, 100], [12, 1 << 20]] as const) {
+    for (const [off, value] of [[8, 0], [8, 3], [12, 100], [12, 1 << 20]] as const) {
       const dir = tmp();
       fs.cpSync(good, dir, { recursive: true });
       const b = Buffer.from(meta);
@@ -142,7 +143,7 @@ describe('open', () => {
     fs.writeFileSync(path.join(dir, 'birch.meta.tmp'), 'half-written garbage');
     fs.writeFileSync(path.join(dir, 'birch.lock'), '');
     const s = BlockStore.open(dir, { blockSize: 2048 });
-    expect(fs.readdirSync(dir).sort()).toEqual(['birch.lock', 'birch.meta']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['birch.lock', 'birch.meta', 'birch.segments']);
     await s.close();
     const t = BlockStore.open(dir);
     expect(t.blockSize).toBe(2048);
