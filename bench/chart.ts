@@ -8,7 +8,7 @@
  * figure itself.
  */
 import { fmtInt } from './progress.js';
-import { fmtBytes, headline } from './report.js';
+import { fmtBytes, fmtTokyo, headline } from './report.js';
 import type { BenchReport, WorkloadResult } from './run.js';
 import { WORKLOADS } from './workloads/index.js';
 
@@ -55,7 +55,7 @@ export function chartRows(r: BenchReport): { engines: string[]; rows: ChartRow[]
         return {
           engine,
           ratio: headline(x) / best,
-          figure: seconds ? `${x.seconds.toFixed(2)} s` : `${fmtInt(x.rate)} ${x.unit}`,
+          figure: seconds ? `${fmtTokyo(x, r.config.tokyoPairs)} s` : `${fmtInt(x.rate)} ${x.unit}`,
         };
       }),
     });

@@ -21,6 +21,9 @@ export interface DriveOptions {
   /** Fixed-count mode: run exactly this many operations (numbered 0..count-1).
    * Without it the run is timed: warm-up, then `windows` windows. */
   count?: number;
+  /** Fixed-count mode: stop issuing after this many seconds even if fewer
+   * than `count` operations were issued (a store too slow for the count). */
+  maxSeconds?: number;
   /** Seconds before the first measurement window starts. */
   warmupSeconds: number;
   /** Length of one measurement window in seconds. */
@@ -81,7 +84,11 @@ export async function drive(op: Operation, opts: DriveOptions): Promise<DriveRes
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const start = performance.now();
-  const endAt = timed ? start + (opts.warmupSeconds + opts.windows * opts.windowSeconds) * 1000 : Infinity;
+  const endAt = timed
+    ? start + (opts.warmupSeconds + opts.windows * opts.windowSeconds) * 1000
+    : opts.maxSeconds !== undefined
+      ? start + opts.maxSeconds * 1000
+      : Infinity;
   let issued = 0;
   let completed = 0;
   let outstanding = 0;

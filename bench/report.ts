@@ -44,7 +44,7 @@ export function formatReport(r: BenchReport): string {
       const row = [w, seconds ? 'seconds' : (first?.unit ?? '')];
       for (const e of engines) {
         const x = find(e, w);
-        row.push(x === undefined ? '-' : seconds ? x.seconds.toFixed(2) : fmtInt(x.rate));
+        row.push(x === undefined ? '-' : seconds ? fmtTokyo(x, c.tokyoPairs) : fmtInt(x.rate));
       }
       const b = find('birch', w);
       for (const p of peers) {
@@ -85,6 +85,9 @@ export function formatReport(r: BenchReport): string {
     lines.push('');
     const tok = r.results.find((x) => x.workload === 'tokyo');
     if (tok !== undefined) lines.push(`tokyo wrote ${fmtInt(c.tokyoPairs)} pairs into a new store.`);
+    for (const x of r.results.filter((y) => y.workload === 'tokyo' && y.ops < c.tokyoPairs)) {
+      lines.push(`${x.engine}'s tokyo stopped after ${x.seconds.toFixed(0)} s at ${fmtInt(x.ops)} pairs: ~ marks seconds projected from that rate.`);
+    }
     if (peers.length > 0) lines.push('birch/peer: throughput ratio, above 1 means birch is faster.');
     lines.push(
       'Rates are the median of the measurement windows; bulk-insert and tokyo measure the windows of one load. ' +
@@ -107,6 +110,12 @@ export function formatReport(r: BenchReport): string {
   for (const e of r.errors) lines.push(`ERROR ${e.engine} ${e.workload}: ${e.message}`);
   lines.push(`Total ${r.totalSeconds.toFixed(1)} s, peak RSS ${fmtBytes(r.peakRss)}.`);
   return lines.join('\n') + '\n';
+}
+
+/** A figure in seconds, projected to `total` operations (marked ~) when the run stopped short. */
+export function fmtTokyo(x: WorkloadResult, total: number): string {
+  if (x.ops >= total) return x.seconds.toFixed(2);
+  return `~${((total * x.seconds) / x.ops).toFixed(x.ops > 0 ? 2 : 0)}`;
 }
 
 /** The throughput a ratio compares (for a figure in seconds: pairs per second). */
