@@ -22,6 +22,7 @@ import {
   writeRespSet,
   type PairSpan,
 } from './dumpformat.js';
+import { KS_STORE } from '../btree/index.js';
 import { rangeIn } from './input.js';
 import { treeOf, type Store } from './store.js';
 import type { BatchOp, RangeOptions } from './types.js';
@@ -78,7 +79,7 @@ export async function dump(db: Store, out: DumpSink, options: DumpOptions = {}):
     throw new BirchError('BIRCH_BAD_ARGUMENT', `dump format must be 'birch' or 'resp', got ${String(format)}`);
   }
   const t0 = performance.now();
-  const r = rangeIn(range);
+  const r = rangeIn(range, { keyspace: KS_STORE, prefix: new Uint8Array(0) });
   db.stats(); // BIRCH_CLOSED if the store is closed
   // One commit, pinned as a snapshot's is; its pairs are encoded straight
   // from the pages (no copy of each key and value).
@@ -106,9 +107,10 @@ export async function dump(db: Store, out: DumpSink, options: DumpOptions = {}):
     const most = resp ? MAX_RESP_SET : MAX_PAIR_LINE;
     let buf = Buffer.allocUnsafe(CHUNK + most);
     let at = resp ? 0 : buf.write(DUMP_HEADER, 0, 'latin1');
+    // Keys come as sort keys: their first byte is the keyspace (btree/entry.ts).
     const encode = resp
-      ? (k: Buffer, v: Buffer): undefined => void (at = writeRespSet(buf, at, k, v))
-      : (k: Buffer, v: Buffer): undefined => void (at = writePairLine(buf, at, k, v));
+      ? (k: Buffer, v: Buffer): undefined => void (at = writeRespSet(buf, at, k.subarray(1), v))
+      : (k: Buffer, v: Buffer): undefined => void (at = writePairLine(buf, at, k.subarray(1), v));
     const it = tree.range(commit, r.lo, r.hi, r.reverse, r.limit, encode, () => undefined);
     for (;;) {
       if (it.next().done === true) break;

@@ -52,13 +52,21 @@ export interface RangeOptions {
   limit?: number;
 }
 
+/** Options of a write that stores a value. */
+export interface WriteOptions {
+  /** Lifetime in milliseconds: the key disappears (to every read, at once) this long after the write is issued. Without it, the key does not expire (a put without ttl clears any lifetime the key had). */
+  ttl?: number;
+}
+
 export type BatchOp =
-  | { type: 'put'; key: Bytes; value: Bytes }
-  | { type: 'del'; key: Bytes };
+  | { type: 'put'; key: Bytes; value: Bytes; ttl?: number; table?: string }
+  | { type: 'del'; key: Bytes; table?: string };
 
 /** A consistent, read-only view of the store at one commit. */
 export interface Snapshot {
   get(key: Bytes): Buffer | undefined;
+  /** Milliseconds the key had left at this view's commit, measured now; Infinity if it does not expire; undefined if absent or expired. */
+  ttl(key: Bytes): number | undefined;
   range(opts?: RangeOptions): IterableIterator<[Buffer, Buffer]>;
   keys(opts?: RangeOptions): IterableIterator<Buffer>;
   /** Let the cleaner reclaim the blocks this view holds. Idempotent. */

@@ -22,7 +22,8 @@ import type { NodeCache } from './cache.js';
 import { Balancer } from './balance.js';
 import { writeCommit, type Commit } from './commit.js';
 import type { Batch, Request } from './group.js';
-import { WorkingTree, type Op } from './mutate.js';
+import { WorkingTree, type Op, type OpResult } from './mutate.js';
+import { BirchError } from '../errors.js';
 import { checkWorkingTree } from './sanity.js';
 import { Slicer } from './slice.js';
 import type { BlockStore } from '../lbs/index.js';
@@ -58,6 +59,8 @@ export interface BatchTarget {
   readonly strict: boolean;
   readonly hooks: readonly TreeHooks[];
   readonly committed: Commit;
+  /** The clock deadlines are compared with (ms since the epoch). */
+  now(): number;
   /** Make `next` the committed tree; `replaced` are the clean nodes it superseded. */
   publish(next: Commit, replaced: readonly number[], requests: number): void;
 }
@@ -66,13 +69,13 @@ export interface BatchTarget {
 export async function runBatch(target: BatchTarget, batch: Batch): Promise<CommitInfo | undefined> {
   const items = batch.items;
   const prev = target.committed;
-  const results = new Uint8Array(items.length);
+  const results = new Array<OpResult | undefined>(items.length);
   let pagesWritten = 0;
   let leavesRewritten: number[] = [];
   try {
     // 1. Apply.
     const slicer = new Slicer();
-    const work = new WorkingTree(target.cache, prev.root);
+    const work = new WorkingTree(target.cache, prev.root, target.now());
     let ops = 0;
     for (let i = 0; i < items.length; i++) {
       if ((i & 63) === 63) await slicer.maybeYield();
@@ -85,7 +88,7 @@ export async function runBatch(target: BatchTarget, batch: Batch): Promise<Commi
         for (const o of op) work.apply(o);
         ops += op.length;
       } else {
-        results[i] = work.apply(op) ? 1 : 0;
+        results[i] = work.apply(op);
         ops++;
       }
     }
@@ -97,7 +100,7 @@ export async function runBatch(target: BatchTarget, batch: Batch): Promise<Commi
       if (target.strict) checkWorkingTree(target.cache, root, target.nodeCapacity, prev.root);
       // 4. Write.
       const before = target.lbs.nextBlock;
-      const next = await writeCommit(target.lbs, target.cache, prev, root, work.keysDelta, pagesDelta, slicer);
+      const next = await writeCommit(target.lbs, target.cache, prev, root, work.keysDelta, work.internalDelta, pagesDelta, slicer);
       pagesWritten = target.lbs.nextBlock - before;
       leavesRewritten = work.leavesCopied;
       // 5. Publish.
@@ -114,8 +117,10 @@ export async function runBatch(target: BatchTarget, batch: Batch): Promise<Commi
   for (let i = 0; i < items.length; i++) {
     const req = items[i] as Request;
     if (req.op === undefined) continue;
+    const r = results[i];
     if (Array.isArray(req.op) || req.op.kind === 'put') req.resolve();
-    else req.resolve(results[i] === 1);
+    else if (r instanceof BirchError) req.reject(r);
+    else req.resolve(r);
   }
   return { requests: items.length, pagesWritten, leavesRewritten };
 }

@@ -29,7 +29,10 @@ export interface Commit {
   /** A store that never committed: the root is a virtual empty leaf on no block. */
   empty: boolean;
   seq: number;
+  /** Entries in the tree, in every keyspace (entry.ts). */
   keys: number;
+  /** Of those, the store's own (expiry index, table catalog, dropped tables). */
+  internal: number;
   pages: number;
   height: number;
   /** Oldest leaf block in the tree: every live block is at or above it. */
@@ -45,6 +48,7 @@ export async function writeCommit(
   prev: Commit,
   root: Node,
   keysDelta: number,
+  internalDelta: number,
   pagesDelta: number,
   slicer: Slicer = new Slicer(),
 ): Promise<Commit> {
@@ -97,6 +101,7 @@ export async function writeCommit(
   const next = {
     seq: prev.seq + 1,
     keys: prev.keys + keysDelta,
+    internal: prev.internal + internalDelta,
     pages: prev.pages + pagesDelta,
     height,
   };

@@ -25,10 +25,7 @@ import { BirchError, invariant } from '../errors.js';
 import { readU64, writeU64, type BlockStore } from '../lbs/index.js';
 import type { Commit } from './commit.js';
 import { CHILD_POINTER_SIZE, PAGE_HEADER_SIZE } from './node.js';
-import { FLAG_ROOT, TRAILER_SIZE, TYPE_LEAF, TYPE_PARENT } from './serialize.js';
-
-/** Offset of the `oldest` field in the commit trailer (FORMAT.md, "Commit trailer"). */
-const TRAILER_OLDEST = 24;
+import { FLAG_ROOT, TRAILER_OLDEST, TRAILER_SIZE, TYPE_LEAF, TYPE_PARENT } from './serialize.js';
 
 export interface CopyProgress {
   /** Pages appended to the destination so far. */

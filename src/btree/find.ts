@@ -10,6 +10,7 @@
  */
 import type { NodeCache } from './cache.js';
 import { compareBytes } from './compare.js';
+import { FLAG_DEADLINE, expiredAt } from './entry.js';
 import { headAt } from './heads.js';
 import type { Leaf, Node, Parent } from './node.js';
 
@@ -62,7 +63,7 @@ function cleanLeafSearch(leaf: Leaf, heads: Uint32Array, kb: Uint8Array, ks: num
     else if (h < hm) hi = mid;
     else {
       const off = offs[mid]!;
-      const c = compareBytes(kb, ks + prefix, ke, page, off + 1 + prefix, off + 1 + page[off]!);
+      const c = compareBytes(kb, ks + prefix, ke, page, off + 1 + prefix, off + 2 + page[off]!);
       if (c === 0) return mid;
       if (c > 0) lo = mid + 1;
       else hi = mid;
@@ -97,7 +98,7 @@ export function childIndex(p: Parent, kb: Uint8Array, ks: number, ke: number): n
       else if (h < hm) hi = mid;
       else {
         const off = offs[mid]!;
-        if (compareBytes(kb, ks + prefix, ke, page, off + 1 + prefix, off + 1 + page[off]!) >= 0) lo = mid + 1;
+        if (compareBytes(kb, ks + prefix, ke, page, off + 1 + prefix, off + 2 + page[off]!) >= 0) lo = mid + 1;
         else hi = mid;
       }
     }
@@ -153,16 +154,28 @@ export function findLeaf(cache: NodeCache, root: Node, kb: Uint8Array, ks: numbe
   return n;
 }
 
-/** Look `key` up in the tree under `root`; the value's bytes (a view), or undefined. */
-export function lookup(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number): Buffer | undefined {
+/**
+ * Look the sort key `kb[ks, ke)` up in the tree under `root`: the index of
+ * its live entry in the leaf returned through `out`, or -1 (absent, or its
+ * deadline is at or before `now()`, read only for entries that have one).
+ */
+export function lookupLive(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number, now: () => number): { leaf: Leaf; index: number } | undefined {
   const leaf = findLeaf(cache, root, kb, ks, ke);
   const i = leafSearch(leaf, kb, ks, ke);
-  return i < 0 ? undefined : leaf.valueAt(i);
+  if (i < 0) return undefined;
+  const b = leaf.bufAt(i);
+  const off = leaf.offs[i]!;
+  if ((b[off + 2 + b[off]!]! & FLAG_DEADLINE) !== 0 && expiredAt(b, off, now())) return undefined;
+  return { leaf, index: i };
 }
 
-/** Look `key` up; the value as a new buffer of its own, or undefined. */
-export function lookupCopy(cache: NodeCache, root: Node, key: Buffer): Buffer | undefined {
-  const leaf = findLeaf(cache, root, key, 0, key.length);
-  const i = leafSearch(leaf, key, 0, key.length);
-  return i < 0 ? undefined : leaf.valueCopy(i);
+/** Look the sort key `kb[ks, ke)` up; its live value as a new buffer of its own, or undefined. */
+export function lookupCopy(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number, now: () => number): Buffer | undefined {
+  const leaf = findLeaf(cache, root, kb, ks, ke);
+  const i = leafSearch(leaf, kb, ks, ke);
+  if (i < 0) return undefined;
+  const b = leaf.bufAt(i);
+  const off = leaf.offs[i]!;
+  if ((b[off + 2 + b[off]!]! & FLAG_DEADLINE) !== 0 && expiredAt(b, off, now())) return undefined;
+  return leaf.valueCopy(i);
 }

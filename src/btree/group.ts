@@ -20,9 +20,10 @@ import type { Op } from './mutate.js';
  */
 export interface Request {
   op: Op | Op[];
-  /** Settled with the operation's result (delete, add, modify, cas, cad) or
-   * with undefined (put, a batch). */
-  resolve(result?: boolean): void;
+  /** Settled with the operation's result (delete, add, modify, cas, cad,
+   * expire, persist: a boolean; incr: the new value; append: the new length)
+   * or with undefined (put, a batch). */
+  resolve(result?: boolean | bigint | number): void;
   reject(err: unknown): void;
 }
 

@@ -34,24 +34,28 @@ export function commonPrefix(a: Uint8Array, as: number, ae: number, b: Uint8Arra
 }
 
 /**
- * Fill `heads` with the heads of the keys that start at `offs[i] + 1` in
- * `page`, each with its length in the byte before it, below a shared prefix
+ * Fill `heads` with the heads of the sort keys at `offs[i]` in `page`
+ * (entry.ts: at `off + 1`, `page[off] + 1` bytes long), below a shared prefix
  * of `prefix` bytes. Returns `heads`.
  */
 export function fillHeads(heads: Uint32Array, page: Uint8Array, offs: Uint32Array, prefix: number): Uint32Array {
   const n = offs.length;
   for (let i = 0; i < n; i++) {
     const off = offs[i]!;
-    heads[i] = headAt(page, off + 1 + prefix, off + 1 + page[off]!);
+    heads[i] = headAt(page, off + 1 + prefix, off + 2 + page[off]!);
   }
   return heads;
 }
 
-/** The prefix shared by every key whose length byte is at `offs[i]` in `page` (sorted keys: the first and last decide). */
+/**
+ * The prefix shared by every sort key at `offs[i]` in `page` (entry.ts: at
+ * `off + 1`, `page[off] + 1` bytes long); sorted keys, so the first and last
+ * decide.
+ */
 export function prefixOf(page: Uint8Array, offs: Uint32Array): number {
   const n = offs.length;
   if (n < 2) return 0;
   const a = offs[0]!;
   const z = offs[n - 1]!;
-  return commonPrefix(page, a + 1, a + 1 + page[a]!, page, z + 1, z + 1 + page[z]!);
+  return commonPrefix(page, a + 1, a + 2 + page[a]!, page, z + 1, z + 2 + page[z]!);
 }

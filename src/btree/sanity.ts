@@ -37,7 +37,8 @@ import { internalError } from '../errors.js';
 import type { NodeCache } from './cache.js';
 import { compareBytes } from './compare.js';
 import { childIndex } from './find.js';
-import { CHILD_POINTER_SIZE, DIRTY, PAGE_HEADER_SIZE, entrySizeAt, separatorSize, type Node, type Parent } from './node.js';
+import { entrySizeAt, sortKeyEnd } from './entry.js';
+import { CHILD_POINTER_SIZE, DIRTY, PAGE_HEADER_SIZE, separatorSize, type Node, type Parent } from './node.js';
 
 /**
  * Check the balanced working tree under `root` (dirty) against every rule
@@ -103,7 +104,7 @@ export function checkWorkingTree(cache: NodeCache, root: Node, nodeCapacity: num
         const b = n.bufAt(i);
         const o = n.offs[i]!;
         size += entrySizeAt(b, o);
-        if (pb !== undefined && compareBytes(pb, po + 1, po + 1 + pb[po]!, b, o + 1, o + 1 + b[o]!) >= 0) fail(path, `keys out of order at ${i}`);
+        if (pb !== undefined && compareBytes(pb, po + 1, sortKeyEnd(pb, po), b, o + 1, sortKeyEnd(b, o)) >= 0) fail(path, `keys out of order at ${i}`);
         pb = b;
         po = o;
       }

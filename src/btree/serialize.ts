@@ -5,8 +5,8 @@
  * test/docs/format.test.ts checks against a real store. The constants and
  * the writer and reader below must change with it. What the code relies on:
  *
- *   size(leaf)   = 8 + sum over pairs of (2 + k + v)
- *   size(parent) = 8 + 16 n + sum over the n - 1 separators of (1 + s)
+ *   size(leaf)   = 8 + sum over pairs of (4 + k + v, plus 8 with a deadline)
+ *   size(parent) = 8 + 16 n + sum over the n - 1 separators of (1 + length)
  *
  * (Node.size keeps these as nodes change; encodePage asserts that it wrote
  * exactly that many bytes.) Child i of a parent holds the keys from
@@ -14,30 +14,36 @@
  * shortest prefix that divides two siblings (compare.ts), not necessarily a
  * key in the tree.
  *
- * Size bounds. Every node must fit in `nodeCapacity = pageCapacity - 40` so
- * that any node can become the root (and carry the 40-byte trailer). A pair
- * is at most MAX_PAIR_SIZE = 2 + 255 + 255 = 512 bytes and a separator with
- * its pointer at most 16 + 1 + 255 = 272; the split pass always succeeds if
- * one more of either fits in a third of a node (kivaloo's rule), so
- * nodeCapacity must be at least MIN_NODE_CAPACITY = 3 * 512 = 1536 bytes,
+ * Size bounds. Every node must fit in `nodeCapacity = pageCapacity - 48` so
+ * that any node can become the root (and carry the 48-byte trailer). A pair
+ * is at most MAX_PAIR_SIZE = 4 + 255 + 255 + 8 = 522 bytes and a separator
+ * with its pointer at most 16 + 1 + 256 = 273; the split pass always
+ * succeeds if one more of either fits in a third of a node (kivaloo's rule),
+ * so nodeCapacity must be at least MIN_NODE_CAPACITY = 3 * 522 = 1566 bytes,
  * which block sizes of MIN_TREE_BLOCK_SIZE (2048) and up satisfy.
  *
  * @internal
  */
 import { BirchError, corrupt, invariant } from '../errors.js';
 import { BLOCK_HEADER_SIZE, readU64, writeU64 } from '../lbs/index.js';
-import { CHILD_POINTER_SIZE, Leaf, PAGE_HEADER_SIZE, Parent, entrySizeAt, type Node } from './node.js';
+import { DEADLINE_SIZE, ENTRY_OVERHEAD, FLAG_DEADLINE, KS_LAST, entrySizeAt } from './entry.js';
+import { CHILD_POINTER_SIZE, Leaf, PAGE_HEADER_SIZE, Parent, type Node } from './node.js';
 import { newRecord } from './records.js';
 
 export const TYPE_LEAF = 1;
 export const TYPE_PARENT = 2;
 export const FLAG_ROOT = 1;
-export const TRAILER_SIZE = 40;
-export const TRAILER_MAGIC = 0x31545242; // 'BRT1' read as u32 LE
+export const TRAILER_SIZE = 48;
+/** Offset of the `oldest` field in the commit trailer (the copy of a backup rewrites it). */
+export const TRAILER_OLDEST = 32;
+export const TRAILER_MAGIC = 0x33545242; // 'BRT3' read as u32 LE
+/** The trailer magic of birch 0.1.0's page format (entries without keyspace or flags): refused by name. */
+export const TRAILER_MAGIC_1 = 0x31545242; // 'BRT1'
 /** The longest key and the longest value, in bytes (kivaloo's limits; one length byte each). */
 export const MAX_KEY_SIZE = 255;
 export const MAX_VALUE_SIZE = 255;
-export const MAX_PAIR_SIZE = 2 + MAX_KEY_SIZE + MAX_VALUE_SIZE;
+/** The largest entry (entry.ts): its four bytes of lengths and flags, key, value, deadline. */
+export const MAX_PAIR_SIZE = ENTRY_OVERHEAD + MAX_KEY_SIZE + MAX_VALUE_SIZE + DEADLINE_SIZE;
 export const MIN_NODE_CAPACITY = 3 * MAX_PAIR_SIZE;
 /** The smallest block size the tree takes: the least power of two whose node capacity is MIN_NODE_CAPACITY or more. */
 export const MIN_TREE_BLOCK_SIZE = 2048;
@@ -45,7 +51,10 @@ invariant(MIN_TREE_BLOCK_SIZE - BLOCK_HEADER_SIZE - TRAILER_SIZE >= MIN_NODE_CAP
 
 export interface CommitTrailer {
   seq: number;
+  /** Entries in the tree, in every keyspace. */
   keys: number;
+  /** Of those, the store's own entries (the expiry index, the table catalog, dropped tables' marks). */
+  internal: number;
   pages: number;
   oldest: number;
   height: number;
@@ -119,7 +128,7 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined): Enco
       const src = node.page!;
       const srcOffs = node.sepOffs!;
       const last = srcOffs[n - 1];
-      const end = last === undefined ? p : last + 1 + src[last]!;
+      const end = last === undefined ? p : last + 2 + src[last]!;
       src.copy(buf, p, p, end);
       offs.set(srcOffs);
       heads.set(node.heads!);
@@ -129,7 +138,7 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined): Enco
       for (let i = 0; i < n; i++) {
         const k = keys[i]!;
         offs[i] = p;
-        buf[p++] = k.length;
+        buf[p++] = k.length - 1;
         buf.set(k, p);
         p += k.length;
       }
@@ -139,10 +148,11 @@ export function encodePage(node: Node, trailer: CommitTrailer | undefined): Enco
   if (trailer !== undefined) {
     writeU64(buf, p, trailer.seq);
     writeU64(buf, p + 8, trailer.keys);
-    writeU64(buf, p + 16, trailer.pages);
-    writeU64(buf, p + 24, trailer.oldest);
-    buf.writeUInt32LE(trailer.height, p + 32);
-    buf.writeUInt32LE(TRAILER_MAGIC, p + 36);
+    writeU64(buf, p + 16, trailer.internal);
+    writeU64(buf, p + 24, trailer.pages);
+    writeU64(buf, p + TRAILER_OLDEST, trailer.oldest);
+    buf.writeUInt32LE(trailer.height, p + 40);
+    buf.writeUInt32LE(TRAILER_MAGIC, p + 44);
   }
   const clean = node.leaf ? Leaf.packed(node.blockNo, trailer === undefined ? buf : buf.subarray(0, node.size), offs, node.size, heads) : node;
   if (!node.leaf) node.makeClean(buf, offs, heads, node.sharesSeparators ? node.prefix : undefined);
@@ -187,10 +197,15 @@ export function decodePage(page: Buffer, blockNo: number, locate?: (blockNo: num
     const offs = record.offs;
     for (let i = 0; i < n; i++) {
       offs[i] = p;
-      if (p >= end) bad('pair past end');
-      p += 1 + page[p]!;
-      if (p >= end) bad('value past end');
-      p += 1 + page[p]!;
+      // key length, keyspace, key, flags, value length, value, deadline (entry.ts)
+      if (p + ENTRY_OVERHEAD > end) bad('entry past end');
+      const k = page[p]!;
+      if (page[p + 1]! > KS_LAST) bad(`unknown keyspace ${page[p + 1]!}`);
+      p += 2 + k;
+      if (p + 2 > end) bad('key past end');
+      const f = page[p]!;
+      if ((f & ~FLAG_DEADLINE) !== 0) bad('reserved entry flags set');
+      p += 2 + page[p + 1]! + ((f & FLAG_DEADLINE) !== 0 ? DEADLINE_SIZE : 0);
       if (p > end) bad('value past end');
     }
     if (p !== end) bad('trailing bytes after pairs');
@@ -209,7 +224,7 @@ export function decodePage(page: Buffer, blockNo: number, locate?: (blockNo: num
     const sepOffs = record.offs;
     for (let i = 0; i < n - 1; i++) {
       if (p >= end) bad('separator past end');
-      const len = page[p]!;
+      const len = page[p]! + 1;
       if (p + 1 + len > end) bad('separator past end');
       sepOffs[i] = p;
       p += 1 + len;
@@ -222,13 +237,14 @@ export function decodePage(page: Buffer, blockNo: number, locate?: (blockNo: num
   node.record = record.record;
   let trailer: CommitTrailer | undefined;
   if (flags & FLAG_ROOT) {
-    if (page.readUInt32LE(end + 36) !== TRAILER_MAGIC) bad('commit trailer magic');
+    if (page.readUInt32LE(end + 44) !== TRAILER_MAGIC) bad('commit trailer magic');
     trailer = {
       seq: readU64(page, end),
       keys: readU64(page, end + 8),
-      pages: readU64(page, end + 16),
-      oldest: readU64(page, end + 24),
-      height: page.readUInt32LE(end + 32),
+      internal: readU64(page, end + 16),
+      pages: readU64(page, end + 24),
+      oldest: readU64(page, end + TRAILER_OLDEST),
+      height: page.readUInt32LE(end + 40),
     };
   }
   return { node, trailer };

@@ -22,12 +22,11 @@ export const META_SIZE = 32;
 export const META_MAGIC = 'BIRCHLBS';
 /**
  * 2: segment files are created at their full size and listed in the segment
- * record (record.ts). 1: neither; open() upgrades such a store in place
- * (open.ts, upgradeV1).
+ * record (record.ts). 1 (birch 0.1.0): neither, and its pages are of an older
+ * format too (the B+tree's page format has its own version, in the commit
+ * trailer's magic): refused with BIRCH_VERSION.
  */
 export const FORMAT_VERSION = 2;
-/** The format before the segment record; still read, and upgraded on open. */
-export const FORMAT_VERSION_1 = 1;
 
 export const RECORD_FILE = 'birch.segments';
 export const RECORD_TMP_FILE = 'birch.segments.tmp';
@@ -75,7 +74,7 @@ export function encodeMeta(blockSize: number, version = FORMAT_VERSION): Buffer 
 
 export type MetaResult =
   | { ok: true; blockSize: number; version: number }
-  | { ok: false; reason: 'foreign' | 'corrupt'; message: string };
+  | { ok: false; reason: 'foreign' | 'corrupt' | 'version'; message: string };
 
 export function decodeMeta(buf: Buffer): MetaResult {
   if (buf.length < 8 || buf.toString('latin1', 0, 8) !== META_MAGIC) {
@@ -85,11 +84,18 @@ export function decodeMeta(buf: Buffer): MetaResult {
     return { ok: false, reason: 'corrupt', message: 'meta file fails its checksum' };
   }
   const version = buf.readUInt32LE(8);
-  if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_1) {
+  if (version === 1) {
     return {
       ok: false,
-      reason: 'corrupt',
-      message: `unknown format version ${version} (this birch reads ${FORMAT_VERSION_1} and ${FORMAT_VERSION}; a newer birch wrote it?)`,
+      reason: 'version',
+      message: `the store is in format version 1 (birch 0.1.0); this birch reads version ${FORMAT_VERSION}: export it with that birch (birch dump) and load it into a new store (birch load)`,
+    };
+  }
+  if (version !== FORMAT_VERSION) {
+    return {
+      ok: false,
+      reason: version > FORMAT_VERSION && version < 1000 ? 'version' : 'corrupt',
+      message: `unknown format version ${version} (this birch reads ${FORMAT_VERSION}; a newer birch wrote it?)`,
     };
   }
   const blockSize = buf.readUInt32LE(12);

@@ -16,19 +16,15 @@ import { BirchError, corrupt, ioError } from '../errors.js';
 import type { FileIO } from './fileio.js';
 import {
   DEFAULT_BLOCK_SIZE,
-  FORMAT_VERSION,
-  FORMAT_VERSION_1,
   LOCK_FILE,
   META_FILE,
   META_SIZE,
   META_TMP_FILE,
   RECORD_CREATED,
-  RECORD_ENTRY_SIZE,
   RECORD_FILE,
   RECORD_TMP_FILE,
   decodeMeta,
   encodeMeta,
-  encodeRecordEntry,
 } from './format.js';
 import { DirLock } from './lock.js';
 import { SegmentRecord, type RecordState } from './record.js';
@@ -96,10 +92,6 @@ export function openDir(io: FileIO, dir: string, wantedBlockSize: number | undef
     let blockSize: number;
     if (meta !== undefined) {
       blockSize = checkBlockSize(dir, meta.blockSize, wantedBlockSize);
-      // Re-read under the lock: another process may have upgraded it meanwhile.
-      if (meta.version === FORMAT_VERSION_1 && readMeta(io, dir).version === FORMAT_VERSION_1) {
-        upgradeV1(io, dir, blockSize, segmentFirsts(names), sync);
-      }
     } else {
       blockSize = createStore(io, dir, wantedBlockSize, sync, unpublished);
     }
@@ -284,58 +276,6 @@ function recoverLast(
   return failure;
 }
 
-/**
- * Upgrade a version-1 store in place: its segment files were not created at
- * full size and it had no segment record. Its last segment is recovered the
- * version-1 way (a torn tail truncated), then the record is written from the
- * listing (each file's extent up to the next one's first block, the last
- * file's up to its last whole append), then the meta file is replaced by a
- * version-2 one. A crash in between leaves a version-1 store, upgraded again
- * on the next open.
- */
-function upgradeV1(io: FileIO, dir: string, blockSize: number, firsts: number[], sync: boolean): void {
-  const entries = Buffer.alloc(firsts.length * RECORD_ENTRY_SIZE);
-  firsts.forEach((first, i) => {
-    let slots: number;
-    if (i + 1 < firsts.length) {
-      slots = firsts[i + 1]! - first;
-    } else {
-      const file = path.join(dir, segmentName(first));
-      const fd = openFile(io, file, 'r+');
-      try {
-        const tail = recoverTail(io, fd, file, first, blockSize);
-        if (tail.size !== tail.blocks * blockSize) io.ftruncateSync(fd, tail.blocks * blockSize);
-        if (sync) io.fsyncSync(fd);
-        slots = tail.blocks;
-      } catch (err) {
-        throw err instanceof BirchError ? err : ioError('upgrading (recovering the last segment)', file, err);
-      } finally {
-        io.closeSync(fd);
-      }
-    }
-    encodeRecordEntry(entries, i * RECORD_ENTRY_SIZE, { kind: RECORD_CREATED, first, slots });
-  });
-  try {
-    replaceFile(io, dir, RECORD_TMP_FILE, RECORD_FILE, entries, sync);
-    replaceFile(io, dir, META_TMP_FILE, META_FILE, encodeMeta(blockSize, FORMAT_VERSION), sync);
-  } catch (err) {
-    throw ioError('upgrading the store to format version 2', dir, err);
-  }
-}
-
-/** Write `data` to `tmp`, fsync it, rename it to `name`, fsync the directory. */
-function replaceFile(io: FileIO, dir: string, tmp: string, name: string, data: Buffer, sync: boolean): void {
-  const fd = io.openSync(path.join(dir, tmp), 'w');
-  try {
-    io.writeSync(fd, data, 0, data.length, 0);
-    if (sync) io.fsyncSync(fd);
-  } finally {
-    io.closeSync(fd);
-  }
-  io.renameSync(path.join(dir, tmp), path.join(dir, name));
-  if (sync) io.fsyncDirSync(dir);
-}
-
 /** The directory's entries, after creating it (and its missing parents, durably) if absent. */
 function listOrCreate(io: FileIO, dir: string, sync: boolean): string[] {
   let st: { isDirectory: boolean } | undefined;
@@ -402,6 +342,7 @@ function readMeta(io: FileIO, dir: string): { blockSize: number; version: number
     if (meta.reason === 'foreign') {
       throw new BirchError('BIRCH_NOT_A_STORE', `${dir} holds a ${META_FILE} that is not birch's`, { file });
     }
+    if (meta.reason === 'version') throw new BirchError('BIRCH_VERSION', `${dir}: ${meta.message}`, { file });
     throw corrupt(meta.message, file, 0);
   }
   return meta;

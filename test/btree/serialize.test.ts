@@ -9,9 +9,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compareBytes } from '../../src/btree/compare.js';
-import { CHILD_POINTER_SIZE, DIRTY, Leaf, PAGE_HEADER_SIZE, Parent, makeEntry, type Node } from '../../src/btree/node.js';
+import { CHILD_POINTER_SIZE, DIRTY, Leaf, PAGE_HEADER_SIZE, Parent, type Node } from '../../src/btree/node.js';
+import { KS_LAST, KS_STORE, deadlineAt, entrySize, entrySizeAt, makeEntry } from '../../src/btree/entry.js';
 import {
   FLAG_ROOT,
+  MAX_PAIR_SIZE,
   TRAILER_MAGIC,
   TRAILER_SIZE,
   TYPE_LEAF,
@@ -25,12 +27,13 @@ import { Rng } from '../helpers/rng.js';
 
 const cmp = (a: Uint8Array, b: Uint8Array): number => compareBytes(a, 0, a.length, b, 0, b.length);
 
-/** Distinct random keys of 0..255 bytes, sorted. */
+/** Distinct random sort keys (a keyspace byte, then a key of 0..255 bytes), sorted. */
 function randomKeys(rng: Rng, n: number): Buffer[] {
   const seen = new Set<string>();
   const out: Buffer[] = [];
   while (out.length < n) {
-    const k = rng.bytes(rng.bool(0.1) ? rng.pick([0, 1, 255]) : rng.range(0, 255));
+    const key = rng.bytes(rng.bool(0.1) ? rng.pick([0, 1, 255]) : rng.range(0, 255));
+    const k = Buffer.concat([Buffer.of(rng.bool(0.7) ? KS_STORE : rng.range(0, KS_LAST)), key]);
     const h = k.toString('hex');
     if (seen.has(h)) continue;
     seen.add(h);
@@ -39,22 +42,28 @@ function randomKeys(rng: Rng, n: number): Buffer[] {
   return out.sort(cmp);
 }
 
-function randomLeaf(rng: Rng, n: number): { leaf: Leaf; pairs: [Buffer, Buffer][] } {
-  const pairs = randomKeys(rng, n).map((k): [Buffer, Buffer] => [k, rng.bytes(rng.bool(0.1) ? rng.pick([0, 255]) : rng.range(0, 255))]);
+/** A deadline as birch writes them: ms since the epoch, below 2^53 (0: none). */
+const deadline = (rng: Rng): number => (rng.bool(0.7) ? 0 : rng.pick([1, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, 1_800_000_000_000 + rng.int(2 ** 30)]));
+
+/** The entry of sort key `sk` (keyspace byte, key). */
+const entryOf = (sk: Buffer, v: Buffer, d: number): Buffer => makeEntry(sk.subarray(1), v, sk[0], d);
+
+function randomLeaf(rng: Rng, n: number): { leaf: Leaf; pairs: [Buffer, Buffer, number][] } {
+  const pairs = randomKeys(rng, n).map((k): [Buffer, Buffer, number] => [k, rng.bytes(rng.bool(0.1) ? rng.pick([0, 255]) : rng.range(0, 255)), deadline(rng)]);
   // Some entries packed back to back in one shared buffer (as a copied clean leaf's are), some on their own.
-  const shared = Buffer.concat(pairs.map(([k, v]) => makeEntry(k, v)));
+  const shared = Buffer.concat(pairs.map(([k, v, d]) => entryOf(k, v, d)));
   const bufs: Buffer[] = [];
   const offs: number[] = [];
   let off = 0;
-  for (const [k, v] of pairs) {
+  for (const [k, v, d] of pairs) {
     if (rng.bool()) {
       bufs.push(shared);
       offs.push(off);
     } else {
-      bufs.push(makeEntry(k, v));
+      bufs.push(entryOf(k, v, d));
       offs.push(0);
     }
-    off += 2 + k.length + v.length;
+    off += entrySize(k.length - 1, v.length, d);
   }
   return { leaf: Leaf.dirty(bufs, offs), pairs };
 }
@@ -69,7 +78,7 @@ function randomParent(rng: Rng, n: number): Parent {
 }
 
 function randomTrailer(rng: Rng): CommitTrailer {
-  return { seq: u64(rng), keys: u64(rng), pages: u64(rng), oldest: u64(rng), height: rng.int(2 ** 32) };
+  return { seq: u64(rng), keys: u64(rng), internal: u64(rng), pages: u64(rng), oldest: u64(rng), height: rng.int(2 ** 32) };
 }
 
 function expectCorrupt(page: Buffer, what: string): BirchError {
@@ -87,14 +96,14 @@ function expectCorrupt(page: Buffer, what: string): BirchError {
 }
 
 describe('round trips', () => {
-  it('leaves of random pairs (keys and values of 0 to 255 bytes), with and without a trailer', () => {
+  it('leaves of random pairs (keyspaces, keys and values of 0 to 255 bytes, deadlines), with and without a trailer', () => {
     for (let seed = 1; seed <= 300; seed++) {
       const rng = new Rng(seed);
       const { leaf, pairs } = randomLeaf(rng, rng.bool(0.05) ? 0 : rng.range(1, 40));
       const trailer = rng.bool() ? randomTrailer(rng) : undefined;
       leaf.blockNo = 3; // numbered, as a commit does before encoding
       const { payload: page, clean } = encodePage(leaf, trailer);
-      const expected = PAGE_HEADER_SIZE + pairs.reduce((s, [k, v]) => s + 2 + k.length + v.length, 0);
+      const expected = PAGE_HEADER_SIZE + pairs.reduce((s, [k, v, d]) => s + 4 + (k.length - 1) + v.length + (d > 0 ? 8 : 0), 0);
       expect(leaf.size, `seed ${seed}`).toBe(expected);
       expect(page.length).toBe(expected + (trailer === undefined ? 0 : TRAILER_SIZE));
       expect([page[0], page[1], page.readUInt16LE(2), page[4], page[5], page[6], page[7]]).toEqual([
@@ -121,6 +130,7 @@ describe('round trips', () => {
         for (const x of [n, c]) {
           expect(x.keyAt(i).equals(pairs[i]![0]), `seed ${seed} key ${i}`).toBe(true);
           expect(x.valueAt(i).equals(pairs[i]![1]), `seed ${seed} value ${i}`).toBe(true);
+          expect(deadlineAt(x.bufAt(i), x.offs[i]!), `seed ${seed} deadline ${i}`).toBe(pairs[i]![2]);
         }
       }
       // The decoded leaf encodes back to the same page.
@@ -128,7 +138,7 @@ describe('round trips', () => {
     }
   });
 
-  it('parents of random separators (0 to 255 bytes) and 53-bit pointers, with and without a trailer', () => {
+  it('parents of random separators (1 to 256 bytes) and 53-bit pointers, with and without a trailer', () => {
     for (let seed = 1; seed <= 300; seed++) {
       const rng = new Rng(1000 + seed);
       const p = randomParent(rng, rng.bool(0.05) ? 1 : rng.range(2, 60));
@@ -195,12 +205,16 @@ describe('sizes', () => {
   it('the size formulas at their bounds', () => {
     expect(Leaf.empty().size).toBe(8);
     const big = Leaf.dirty([makeEntry(Buffer.alloc(255), Buffer.alloc(255))], [0]);
-    expect(big.size).toBe(8 + 512);
+    expect(big.size).toBe(8 + 514);
+    const dated = Leaf.dirty([makeEntry(Buffer.alloc(255), Buffer.alloc(255), KS_LAST, Number.MAX_SAFE_INTEGER)], [0]);
+    expect(dated.size).toBe(8 + 522);
+    expect(MAX_PAIR_SIZE).toBe(522);
+    expect(Leaf.dirty([makeEntry(Buffer.alloc(0), Buffer.alloc(0))], [0]).size).toBe(8 + 4);
     const one = new Parent(DIRTY, 1, [], [3], [3]);
     expect(one.size).toBe(8 + 16);
-    expect(new Parent(DIRTY, 1, [Buffer.alloc(255)], [3, 4], [3, 4]).size).toBe(8 + 32 + 256);
-    expect(new Parent(DIRTY, 1, [Buffer.alloc(0)], [3, 4], [3, 4]).size).toBe(8 + 32 + 1);
-    expect(encodePage(Leaf.empty(), { seq: 1, keys: 0, pages: 1, oldest: 0, height: 1 }).payload.length).toBe(8 + 40);
+    expect(new Parent(DIRTY, 1, [Buffer.alloc(256)], [3, 4], [3, 4]).size).toBe(8 + 32 + 257);
+    expect(new Parent(DIRTY, 1, [Buffer.alloc(1)], [3, 4], [3, 4]).size).toBe(8 + 32 + 2);
+    expect(encodePage(Leaf.empty(), { seq: 1, keys: 0, internal: 0, pages: 1, oldest: 0, height: 1 }).payload.length).toBe(8 + 48);
   });
 });
 
@@ -240,8 +254,8 @@ describe('decodePage refuses malformed pages with BIRCH_CORRUPT', () => {
     const lastPair = (page: Buffer, end: number): number => {
       const n = page.readUInt16LE(2);
       let p = PAGE_HEADER_SIZE;
-      for (let i = 0; i < n - 1; i++) p += 2 + page[p]! + page[p + 1 + page[p]!]!;
-      expect(p + 2 + page[p]! + page[p + 1 + page[p]!]!).toBe(end);
+      for (let i = 0; i < n - 1; i++) p += entrySizeAt(page, p);
+      expect(p + entrySizeAt(page, p)).toBe(end);
       return p;
     };
     for (const [what, page, end] of [
@@ -254,8 +268,14 @@ describe('decodePage refuses malformed pages with BIRCH_CORRUPT', () => {
       longKey[p] = 255;
       if (k !== 255) expectCorrupt(longKey, `${what}: key length past the end`);
       const longValue = Buffer.from(page);
-      longValue[p + 1 + k] = Math.min(255, longValue[p + 1 + k]! + 1 + (end - p));
-      if (page[p + 1 + k]! < 255) expectCorrupt(longValue, `${what}: value length past the end`);
+      longValue[p + 3 + k] = Math.min(255, longValue[p + 3 + k]! + 1 + (end - p));
+      if (page[p + 3 + k]! < 255) expectCorrupt(longValue, `${what}: value length past the end`);
+      // A deadline flag on an entry without the eight bytes.
+      if ((page[p + 2 + k]! & 1) === 0) {
+        const flagged = Buffer.from(page);
+        flagged[p + 2 + k] = 1;
+        expectCorrupt(flagged, `${what}: deadline flag past the end`);
+      }
     }
     // A parent whose last separator's length runs past the end, and one whose count claims more pointers than fit.
     for (const [what, page, end] of [
@@ -264,8 +284,8 @@ describe('decodePage refuses malformed pages with BIRCH_CORRUPT', () => {
     ] as const) {
       const n = page.readUInt16LE(2);
       let p = PAGE_HEADER_SIZE + CHILD_POINTER_SIZE * n;
-      for (let i = 0; i < n - 2; i++) p += 1 + page[p]!;
-      expect(p + 1 + page[p]!).toBe(end);
+      for (let i = 0; i < n - 2; i++) p += 2 + page[p]!;
+      expect(p + 2 + page[p]!).toBe(end);
       const longSep = Buffer.from(page);
       longSep[p] = page[p]! + 1;
       expectCorrupt(longSep, `${what}: separator past the end`);
@@ -276,6 +296,29 @@ describe('decodePage refuses malformed pages with BIRCH_CORRUPT', () => {
     const manyPairs = Buffer.from(leafPage);
     manyPairs.writeUInt16LE(leafPage.readUInt16LE(2) + 1, 2);
     expectCorrupt(manyPairs, 'leaf: one pair more than the page holds');
+  });
+
+  it('an unknown keyspace or a reserved entry flag', () => {
+    for (const [what, page, end] of [
+      ['leaf', leafPage, leafPage.length],
+      ['root leaf', rootLeafPage, rootLeafPage.length - TRAILER_SIZE],
+    ] as const) {
+      let seen = 0;
+      for (let p = PAGE_HEADER_SIZE; p < end; p += entrySizeAt(page, p), seen++) {
+        const k = page[p]!;
+        for (const ks of [KS_LAST + 1, 0x80, 0xff]) {
+          const bad = Buffer.from(page);
+          bad[p + 1] = ks;
+          expect(expectCorrupt(bad, `${what} entry ${seen} in keyspace ${ks}`).message).toMatch(/unknown keyspace/);
+        }
+        for (let bit = 1; bit < 8; bit++) {
+          const bad = Buffer.from(page);
+          bad[p + 2 + k]! |= 1 << bit;
+          expect(expectCorrupt(bad, `${what} entry ${seen} flag bit ${bit}`).message).toMatch(/reserved entry flags/);
+        }
+      }
+      expect(seen).toBe(page.readUInt16LE(2));
+    }
   });
 
   it('a bad page type', () => {
@@ -356,7 +399,7 @@ describe('decodePage refuses malformed pages with BIRCH_CORRUPT', () => {
   function past53Bits(page: Buffer): boolean {
     const high = (at: number): boolean => at + 8 <= page.length && page.readUInt32LE(at + 4) >= 2 ** 21;
     const end = page.length - (page[1]! & FLAG_ROOT ? TRAILER_SIZE : 0);
-    if ((page[1]! & FLAG_ROOT) !== 0 && [0, 8, 16, 24].some((d) => high(end + d))) return true;
+    if ((page[1]! & FLAG_ROOT) !== 0 && [0, 8, 16, 24, 32].some((d) => high(end + d))) return true;
     if (page[0] === TYPE_PARENT) {
       for (let i = 0; i < page.readUInt16LE(2) * 2; i++) if (high(PAGE_HEADER_SIZE + 8 * i)) return true;
     }

@@ -163,9 +163,11 @@ interface Page {
   /** Node size: header + body, without the trailer. */
   size: number;
   pairs: [Buffer, Buffer][];
+  /** Each pair's sort key: its keyspace byte and key, contiguous in the page. */
+  sortKeys: Buffer[];
   children: { child: number; oldest: number }[];
   separators: Buffer[];
-  trailer: { seq: number; keys: number; pages: number; oldest: number; height: number } | undefined;
+  trailer: { seq: number; keys: number; internal: number; pages: number; oldest: number; height: number } | undefined;
 }
 
 function decodePage(blockNo: number, page: Buffer): Page {
@@ -178,19 +180,26 @@ function decodePage(blockNo: number, page: Buffer): Page {
   expect(flags & ~ROOT_BIT, `block ${blockNo}: only the root bit may be set`).toBe(0);
   const root = (flags & ROOT_BIT) !== 0;
   const end = page.length - (root ? TRAILER_SIZE : 0);
-  const p: Page = { blockNo, type, root, level, size: end, pairs: [], children: [], separators: [], trailer: undefined };
+  const p: Page = { blockNo, type, root, level, size: end, pairs: [], sortKeys: [], children: [], separators: [], trailer: undefined };
   let pos = PAGE_HEADER;
   if (type === LEAF) {
     expect(level, `block ${blockNo}: a leaf's level`).toBe(0);
     for (let i = 0; i < n; i++) {
       const k = field(page, pos, PAIR, 'k');
+      const keyspace = field(page, pos, PAIR, 'keyspace');
       const key = at(PAIR, 'key', { k });
+      const flags = field(page, pos, PAIR, 'flags', { k });
       const v = field(page, pos, PAIR, 'v', { k });
       const value = at(PAIR, 'value', { k, v });
       expect(key.len).toBe(k);
       expect(value.len).toBe(v);
+      expect(keyspace, `block ${blockNo}: pair ${i} keyspace`).toBeLessThanOrEqual(4);
+      expect(flags & ~1, `block ${blockNo}: pair ${i} flags`).toBe(0);
       p.pairs.push([page.subarray(pos + key.off, pos + key.off + k), page.subarray(pos + value.off, pos + value.off + v)]);
+      expect(key.off, 'the keyspace byte comes right before the key').toBe(at(PAIR, 'keyspace').off + 1);
+      p.sortKeys.push(page.subarray(pos + key.off - 1, pos + key.off + k));
       pos += value.off + v;
+      if ((flags & 1) !== 0) pos += at(PAIR, 'deadline', { k, v }).len;
     }
   } else {
     expect(type, `block ${blockNo}: page type`).toBe(PARENT);
@@ -199,11 +208,10 @@ function decodePage(blockNo: number, page: Buffer): Page {
       pos += POINTER_SIZE;
     }
     for (let i = 0; i < n - 1; i++) {
-      const s = field(page, pos, SEPARATOR, 's');
-      const sep = at(SEPARATOR, 'separator', { s });
-      expect(sep.len).toBe(s);
-      p.separators.push(page.subarray(pos + sep.off, pos + sep.off + s));
-      pos += sep.off + s;
+      const m = field(page, pos, SEPARATOR, 'm');
+      const sep = at(SEPARATOR, 'separator', { m });
+      p.separators.push(page.subarray(pos + sep.off, pos + sep.off + sep.len));
+      pos += sep.off + sep.len;
     }
   }
   expect(pos, `block ${blockNo}: body ends where the trailer (or the payload) starts`).toBe(end);
@@ -214,6 +222,7 @@ function decodePage(blockNo: number, page: Buffer): Page {
     p.trailer = {
       seq: field(page, end, TRAILER, 'seq'),
       keys: field(page, end, TRAILER, 'keys'),
+      internal: field(page, end, TRAILER, 'internal'),
       pages: field(page, end, TRAILER, 'pages'),
       oldest: field(page, end, TRAILER, 'oldest'),
       height: field(page, end, TRAILER, 'height'),
@@ -408,11 +417,11 @@ describe('docs/FORMAT.md matches the bytes', () => {
       pageCount++;
       expect(p!.size, `block ${blockNo}: node fits nodeCapacity`).toBeLessThanOrEqual(nodeCapacity);
       if (p!.type === LEAF) {
-        expect(p!.size).toBe(PAGE_HEADER + p!.pairs.reduce((a, [k, v]) => a + 2 + k.length + v.length, 0));
+        expect(p!.size).toBe(PAGE_HEADER + p!.pairs.reduce((a, [k, v]) => a + 4 + k.length + v.length, 0)); // no deadlines in this store
         for (const [k, v] of p!.pairs) found.push([k.toString(), v.toString()]);
-        return { level: 0, oldest: blockNo, firstKey: p!.pairs[0]?.[0], lastKey: p!.pairs[p!.pairs.length - 1]?.[0] };
+        return { level: 0, oldest: blockNo, firstKey: p!.sortKeys[0], lastKey: p!.sortKeys.at(-1) };
       }
-      expect(p!.size).toBe(PAGE_HEADER + POINTER_SIZE * p!.children.length + p!.separators.reduce((a, s) => a + 1 + s.length, 0));
+      expect(p!.size).toBe(PAGE_HEADER + POINTER_SIZE * p!.children.length + p!.separators.reduce((a, s) => a + 1 + s.length, 0)); // m = length - 1, then the bytes
       const subs = p!.children.map((c) => {
         expect(c.child, 'children are written before their parent').toBeLessThan(blockNo);
         const sub = walk(c.child);
@@ -440,7 +449,7 @@ describe('docs/FORMAT.md matches the bytes', () => {
     expect(root.type, 'a tree of this size has a parent root').toBe(PARENT);
     const top = walk(lastBlock);
     expect(found).toEqual([...model.entries()].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
-    expect(root.trailer).toEqual({ seq: seqs[seqs.length - 1], keys: model.size, pages: pageCount, oldest: top.oldest, height: root.level + 1 });
+    expect(root.trailer).toEqual({ seq: seqs[seqs.length - 1], keys: model.size, internal: 0, pages: pageCount, oldest: top.oldest, height: root.level + 1 });
     expect(first, 'nothing a reader needs was freed').toBeLessThanOrEqual(top.oldest);
   });
 
