@@ -1,6 +1,26 @@
 /**
  * Key and value encodings: what the store puts between application values
  * and the bytes it keeps. See docs/ENCODINGS-DRAFT.md.
+ *
+ * | file       | what it does                                                        |
+ * | ---------- | ------------------------------------------------------------------- |
+ * | codec.ts   | the Codec interface; checkEncodedSize, the size limit's error        |
+ * | text.ts    | strict UTF-8 both ways                                              |
+ * | bytes.ts   | 'binary' and 'utf8', shared by keys and values                      |
+ * | tuple.ts   | FoundationDB's tuple layer: encodeTuple, decodeTuple, tupleRange     |
+ * | json.ts    | the 'json' value encoding                                           |
+ * | msgpack.ts | the 'msgpack' value encoding, with a byte checker before decoding   |
+ * | values.ts  | value encodings by name, their types                                |
  */
 export { encodeTuple, decodeTuple, tupleRange, type TupleItem } from './tuple.js';
 export { checkEncodedSize, type Codec } from './codec.js';
+export {
+  valueCodec,
+  VALUE_ENCODINGS,
+  type ValueEncoding,
+  type ValueEncodingFor,
+  type ValueInput,
+  type ValueInputs,
+  type ValueOf,
+  type ValueOutputs,
+} from './values.js';
