@@ -3,9 +3,23 @@
  * both sides, the size helper, and range options to byte bounds.
  */
 import { describe, expect, it } from 'vitest';
-import { checkEncodedSize, encodeTuple, valueCodec, VALUE_ENCODINGS, type ValueEncoding } from '../../src/api/encoding/index.js';
+import {
+  checkEncodedSize,
+  decodeTuple,
+  encodeTuple,
+  keyCodec,
+  KEY_ENCODINGS,
+  rangeBounds,
+  tupleRange,
+  valueCodec,
+  VALUE_ENCODINGS,
+  type KeyEncoding,
+  type TupleItem,
+  type ValueEncoding,
+} from '../../src/api/encoding/index.js';
+import { rangeIn } from '../../src/api/input.js';
 import { BirchError } from '../../src/errors.js';
-import { expectCode, randomString, Rng } from './encoding-helpers.js';
+import { compareTuples, expectCode, normalize, randomString, randomTuple, relatedTuples, Rng } from './encoding-helpers.js';
 
 /** Not bytes, not strings: refused by 'binary' and 'utf8' alike. */
 const NOT_BYTES: [string, unknown][] = [
@@ -34,12 +48,17 @@ const NOT_UTF8: [string, Buffer][] = [
 ];
 
 describe('encodings by name', () => {
-  it('lists the value encodings of issue 13', () => {
+  it('lists the encodings of issue 13', () => {
+    expect(KEY_ENCODINGS).toEqual(['binary', 'utf8', 'tuple']);
     expect(VALUE_ENCODINGS).toEqual(['binary', 'utf8', 'json', 'msgpack']);
+    for (const e of KEY_ENCODINGS) expect(keyCodec(e).encoding).toBe(e);
     for (const e of VALUE_ENCODINGS) expect(valueCodec(e).encoding).toBe(e);
   });
 
   it('refuses a name that is not an encoding', () => {
+    for (const e of ['json', 'UTF8', 'hex', '', 'toString', '__proto__', 1, undefined, null]) {
+      expectCode(() => keyCodec(e as KeyEncoding), 'BIRCH_BAD_ARGUMENT', /keyEncoding must be 'binary', 'utf8', 'tuple'; got/);
+    }
     for (const e of ['tuple', 'ascii', 'constructor', {}, 2]) {
       expectCode(() => valueCodec(e as ValueEncoding), 'BIRCH_BAD_ARGUMENT', /valueEncoding must be 'binary', 'utf8', 'json', 'msgpack'; got/);
     }
@@ -48,6 +67,7 @@ describe('encodings by name', () => {
 
 describe("'binary'", () => {
   for (const [what, codec] of [
+    ['key', keyCodec('binary')],
     ['value', valueCodec('binary')],
   ] as const) {
     it(`${what}s: bytes and strings in, Buffers out, as birch has always done`, () => {
@@ -70,6 +90,7 @@ describe("'binary'", () => {
 
 describe("'utf8'", () => {
   for (const [what, codec] of [
+    ['key', keyCodec('utf8')],
     ['value', valueCodec('utf8')],
   ] as const) {
     it(`${what}s: round-trip any well-formed string, a byte-order mark and NULs included`, () => {
@@ -95,6 +116,49 @@ describe("'utf8'", () => {
       expectCode(() => codec.decode(b), 'BIRCH_CORRUPT', /is not valid UTF-8/);
     });
   }
+
+  it('keys sort by code point: byte order of the encodings', () => {
+    const r = new Rng(52);
+    const codec = keyCodec('utf8');
+    const codePoints = (s: string): number[] => [...s].map((c) => c.codePointAt(0)!);
+    for (let i = 0; i < 2000; i++) {
+      const a = randomString(r, 4);
+      const b = randomString(r, 4);
+      const x = codePoints(a);
+      const y = codePoints(b);
+      let want = Math.sign(x.length - y.length);
+      for (let j = 0; j < Math.min(x.length, y.length); j++) {
+        if (x[j] !== y[j]) {
+          want = Math.sign(x[j]! - y[j]!);
+          break;
+        }
+      }
+      expect(Math.sign(Buffer.compare(codec.encode(a), codec.encode(b)))).toBe(want);
+    }
+  });
+});
+
+describe("'tuple' keys", () => {
+  const codec = keyCodec('tuple');
+
+  it('round-trips tuples and reads what encodeTuple writes', () => {
+    const r = new Rng(61);
+    for (let i = 0; i < 1000; i++) {
+      const t = randomTuple(r, 2, 5);
+      const b = codec.encode(t);
+      expect(b.equals(encodeTuple(t))).toBe(true);
+      expect(codec.decode(b)).toEqual(normalize(t));
+    }
+  });
+
+  it('refuses a key that is not an array, and bytes that are not a tuple', () => {
+    for (const [, x] of NOT_BYTES.filter(([n]) => n !== 'an array')) {
+      expectCode(() => codec.encode(x as TupleItem[]), 'BIRCH_BAD_ARGUMENT', /^key must be an array \(encoding 'tuple'\), got/);
+    }
+    expectCode(() => codec.encode('abc' as unknown as TupleItem[]), 'BIRCH_BAD_ARGUMENT', /got a string/);
+    expectCode(() => codec.encode([undefined as unknown as TupleItem]), 'BIRCH_BAD_ARGUMENT', /tuple item \[0\] is undefined/);
+    expectCode(() => codec.decode(Buffer.from('abc')), 'BIRCH_CORRUPT', /^tuple: /);
+  });
 });
 
 // --- json -------------------------------------------------------------------------
@@ -337,3 +401,126 @@ describe('checkEncodedSize', () => {
     expectCode(() => checkEncodedSize(json, 'value', 255), 'BIRCH_VALUE_TOO_LARGE', new RegExp(`${json.length} bytes`));
   });
 });
+
+// --- bounds -----------------------------------------------------------------------
+
+describe('rangeBounds', () => {
+  const binary = keyCodec('binary');
+  const utf8 = keyCodec('utf8');
+  const tuple = keyCodec('tuple');
+  const h = (b: Buffer | undefined): string | undefined => b?.toString('hex');
+  const show = (o: Record<string, Buffer | undefined>): Record<string, string | undefined> =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, h(v)]));
+
+  it('encodes each bound as a key of the encoding', () => {
+    expect(rangeBounds(binary, undefined)).toEqual({});
+    expect(rangeBounds(binary, { reverse: true, limit: 3 })).toEqual({});
+    expect(show(rangeBounds(binary, { gt: 'a', lte: Buffer.of(0x62) }))).toEqual({ gt: '61', lte: '62' });
+    expect(show(rangeBounds(utf8, { gte: 'é', lt: 'z' }))).toEqual({ gte: 'c3a9', lt: '7a' });
+    expect(show(rangeBounds(tuple, { gte: ['user', 42], lte: ['user', 43] }))).toEqual({
+      gte: encodeTuple(['user', 42]).toString('hex'),
+      lte: encodeTuple(['user', 43]).toString('hex'),
+    });
+  });
+
+  it('turns a prefix into its encoding\'s bounds', () => {
+    expect(show(rangeBounds(binary, { prefix: 'ab' }))).toEqual({ gte: '6162', lt: '6163' });
+    expect(show(rangeBounds(binary, { prefix: Buffer.of(0x61, 0xff, 0xff) }))).toEqual({ gte: '61ffff', lt: '62' });
+    expect(show(rangeBounds(binary, { prefix: Buffer.of(0xff) }))).toEqual({ gte: 'ff' });
+    expect(show(rangeBounds(binary, { prefix: '' }))).toEqual({ gte: '' });
+    expect(show(rangeBounds(utf8, { prefix: 'é' }))).toEqual({ gte: 'c3a9', lt: 'c3aa' });
+    const { gte, lt } = tupleRange(['user', 42]);
+    expect(show(rangeBounds(tuple, { prefix: ['user', 42] }))).toEqual({ gte: h(gte), lt: h(lt) });
+    expect(show(rangeBounds(tuple, { prefix: [] }))).toEqual({ gte: '00', lt: 'ff' });
+  });
+
+  it('keeps the tightest bound on each side', () => {
+    expect(show(rangeBounds(binary, { gt: 'b', gte: 'a', lt: 'y', lte: 'z' }))).toEqual({ gt: '62', lt: '79' });
+    expect(show(rangeBounds(binary, { gt: 'a', gte: 'b', lte: 'y', lt: 'z' }))).toEqual({ gte: '62', lte: '79' });
+    expect(show(rangeBounds(binary, { gt: 'a', gte: 'a', lt: 'z', lte: 'z' }))).toEqual({ gt: '61', lt: '7a' });
+    expect(show(rangeBounds(binary, { prefix: 'ab', gte: 'aa', lte: 'zz' }))).toEqual({ gte: '6162', lt: '6163' });
+    expect(show(rangeBounds(binary, { prefix: 'ab', gt: 'abc', lt: 'abd' }))).toEqual({ gt: '616263', lt: '616264' });
+    const t = rangeBounds(tuple, { prefix: ['user'], gte: ['user', 10] });
+    expect(show(t)).toEqual({ gte: encodeTuple(['user', 10]).toString('hex'), lt: tupleRange(['user']).lt.toString('hex') });
+    // Crossed bounds: kept, and the range is empty.
+    expect(show(rangeBounds(binary, { gt: 'z', lt: 'a' }))).toEqual({ gt: '7a', lt: '61' });
+  });
+
+  it('refuses a bound that does not encode, naming the option', () => {
+    expectCode(() => rangeBounds(tuple, { gt: 'a' as unknown as TupleItem[] }), 'BIRCH_BAD_ARGUMENT', /^range option gt: key must be an array/);
+    expectCode(() => rangeBounds(tuple, { prefix: 'a' as unknown as TupleItem[] }), 'BIRCH_BAD_ARGUMENT', /^range option prefix: prefix must be an array/);
+    expectCode(() => rangeBounds(tuple, { lte: [undefined as unknown as TupleItem] }), 'BIRCH_BAD_ARGUMENT', /^range option lte: tuple item \[0\] is undefined/);
+    expectCode(() => rangeBounds(utf8, { lt: Buffer.from('a') as unknown as string }), 'BIRCH_BAD_ARGUMENT', /^range option lt: key must be a string/);
+    expectCode(() => rangeBounds(binary, { gte: 1 as unknown as string }), 'BIRCH_BAD_ARGUMENT', /^range option gte: key must be a Uint8Array/);
+    expectCode(() => rangeBounds(binary, 'a' as never), 'BIRCH_BAD_ARGUMENT', /range options must be an object/);
+  });
+
+  it("feeds the store's own range options (rangeIn) unchanged", () => {
+    const bounds = rangeBounds(tuple, { prefix: ['user'], gt: ['user', 1] });
+    const r = rangeIn({ ...bounds, reverse: true, limit: 5 });
+    expect(h(r.lo?.key)).toBe(encodeTuple(['user', 1]).toString('hex'));
+    expect(r.lo?.inclusive).toBe(false);
+    expect(h(r.hi?.key)).toBe(tupleRange(['user']).lt.toString('hex'));
+    expect(r.hi?.inclusive).toBe(false);
+    expect(r.reverse).toBe(true);
+    expect(r.limit).toBe(5);
+  });
+
+  /** Whether byte string `k` is within `b`. */
+  const within = (k: Buffer, b: ReturnType<typeof rangeBounds>): boolean =>
+    (b.gt === undefined || k.compare(b.gt) > 0) &&
+    (b.gte === undefined || k.compare(b.gte) >= 0) &&
+    (b.lt === undefined || k.compare(b.lt) < 0) &&
+    (b.lte === undefined || k.compare(b.lte) <= 0);
+
+  it('tuple prefix ranges hold exactly the tuples that extend the prefix', () => {
+    const r = new Rng(91);
+    const keys = relatedTuples(r, 800);
+    for (let i = 0; i < 80; i++) {
+      const base = r.pick(keys);
+      const prefix = base.slice(0, r.int(base.length + 1));
+      const bounds = rangeBounds(tuple, { prefix });
+      for (const k of keys) {
+        const inRange = within(tuple.encode(k), bounds);
+        const extension = k.length > prefix.length && compareTuples(k.slice(0, prefix.length), prefix) === 0;
+        if (inRange !== extension) expect.fail(`prefix ${JSON.stringify(prefix, big)}: ${JSON.stringify(k, big)} in range: ${inRange}`);
+      }
+    }
+  });
+
+  it('tuple gt/lt bounds hold exactly the tuples between them in tuple order', () => {
+    const r = new Rng(92);
+    const keys = relatedTuples(r, 600);
+    for (let i = 0; i < 60; i++) {
+      const a = r.pick(keys);
+      const b = r.pick(keys);
+      const bounds = rangeBounds(tuple, { gt: a, lte: b });
+      for (const k of keys) {
+        const want = compareTuples(k, a) > 0 && compareTuples(k, b) <= 0;
+        expect(within(tuple.encode(k), bounds)).toBe(want);
+      }
+      // And the decoded keys come back as what was put.
+      for (const k of keys.slice(0, 20)) expect(decodeTuple(tuple.encode(k))).toEqual(normalize(k));
+    }
+  });
+
+  it('byte prefixes hold exactly the keys that start with them', () => {
+    const r = new Rng(93);
+    const keys = Array.from({ length: 500 }, () => Buffer.from(Array.from({ length: r.range(0, 4) }, () => r.pick([0x00, 0x61, 0x62, 0xfe, 0xff]))));
+    for (let i = 0; i < 100; i++) {
+      const prefix = r.pick(keys).subarray(0, r.range(0, 3));
+      const bounds = rangeBounds(binary, { prefix });
+      for (const k of keys) expect(within(k, bounds), `${k.toString('hex')} / ${prefix.toString('hex')}`).toBe(k.subarray(0, prefix.length).equals(prefix));
+    }
+    for (let i = 0; i < 200; i++) {
+      const s = randomString(r, 3);
+      const prefix = [...s].slice(0, r.range(0, 2)).join('');
+      const k = utf8.encode(s);
+      expect(within(k, rangeBounds(utf8, { prefix }))).toBe(true);
+    }
+  });
+});
+
+function big(_k: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? `${v}n` : v;
+}
