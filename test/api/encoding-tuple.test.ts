@@ -145,6 +145,17 @@ describe('tuple encoding: published bytes', () => {
     expect(decodeTuple(encodeTuple([5n]))).toEqual([5]);
   });
 
+  it('writes every type across the points where the output buffer grows', () => {
+    const items: TupleItem[] = [3.14, -5551212, 2n ** 70n, 'a\0b', 'abc', Buffer.of(0, 1), [null], true];
+    for (let pad = 0; pad < 300; pad++) {
+      for (const item of items) {
+        for (const t of [['a'.repeat(pad), item, 'end'], [Buffer.alloc(pad, 0x61), item, 'end'], [pad, 'a'.repeat(pad), item]]) {
+          expect(decodeTuple(encodeTuple(t)), `pad ${pad}`).toEqual(normalize(t));
+        }
+      }
+    }
+  });
+
   it('returns byte strings as Buffers of their own, not views of the input', () => {
     const packed = encodeTuple([Buffer.from('abc')]);
     const [b] = decodeTuple(packed) as [Buffer];

@@ -118,6 +118,25 @@ class Writer {
     this.buf[this.n++] = b;
   }
 
+  /** Room for `k` bytes, counted as written: returns where they start. */
+  take(k: number): number {
+    this.room(k);
+    this.n += k;
+    return this.n - k;
+  }
+
+  /** The UTF-8 of `s`, escaped and ended as escaped() does. */
+  string(s: string): void {
+    if (s.includes('\0')) {
+      this.escaped(Buffer.from(s, 'utf8'));
+      return;
+    }
+    const len = Buffer.byteLength(s, 'utf8');
+    this.room(len + 1);
+    this.n += this.buf.write(s, this.n, len, 'utf8');
+    this.buf[this.n++] = 0x00;
+  }
+
   /** `src`, each 00 written as 00 FF, then the terminating 00. */
   escaped(src: Uint8Array): void {
     this.room(src.length * 2 + 1);
@@ -133,9 +152,9 @@ class Writer {
     this.buf[this.n++] = 0x00;
   }
 
-  /** A new Buffer holding exactly what was written. */
+  /** What was written, in a buffer no one else holds. */
   result(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.n));
+    return this.buf.subarray(0, this.n);
   }
 }
 
@@ -157,21 +176,29 @@ function writeMagnitude(w: Writer, negative: boolean, mag: Uint8Array): void {
   for (let i = 0; i < n; i++) w.byte(negative ? mag[i]! ^ 0xff : mag[i]!);
 }
 
-/** A safe integer's magnitude as minimal big-endian bytes. */
-function numberMagnitude(m: number): Uint8Array {
-  const bytes: number[] = [];
-  while (m > 0) {
-    bytes.push(m % 256);
+/** A safe integer: the common case, without bigint arithmetic. */
+function writeSafeInteger(w: Writer, x: number): void {
+  if (x === 0) {
+    w.byte(INT_ZERO);
+    return;
+  }
+  const negative = x < 0;
+  let m = negative ? -x : x;
+  let n = 0;
+  for (let t = m; t > 0; t = Math.floor(t / 256)) n++;
+  w.byte(negative ? INT_ZERO - n : INT_ZERO + n);
+  const at = w.take(n);
+  const inv = negative ? 0xff : 0x00;
+  for (let i = n - 1; i >= 0; i--) {
+    w.buf[at + i] = (m % 256) ^ inv;
     m = Math.floor(m / 256);
   }
-  return Uint8Array.from(bytes.reverse());
 }
 
 function writeInteger(w: Writer, x: number | bigint, where: () => string): void {
   if (typeof x === 'bigint' && x >= -MAX_SAFE && x <= MAX_SAFE) x = Number(x);
   if (typeof x === 'number') {
-    if (x === 0) w.byte(INT_ZERO);
-    else writeMagnitude(w, x < 0, numberMagnitude(Math.abs(x)));
+    writeSafeInteger(w, x);
     return;
   }
   const negative = x < 0n;
@@ -201,6 +228,17 @@ function doubleBytes(x: number): Buffer {
 
 const CANONICAL_NAN = doubleBytes(NaN);
 
+interface Frame {
+  items: readonly unknown[];
+  /** The index of the next item; the current one is i - 1. */
+  i: number;
+}
+
+/** Where the item being written is, as `tuple item [2][0]`. */
+function place(stack: readonly Frame[]): string {
+  return `tuple item ${stack.map((f) => `[${f.i - 1}]`).join('')}`;
+}
+
 /**
  * The bytes of tuple `t`. Throws BIRCH_BAD_ARGUMENT, naming the item's place
  * (`[2][0]` is the first item of the nested tuple at index 2), for anything
@@ -213,16 +251,16 @@ export function encodeTuple(t: readonly TupleItem[]): Buffer {
   if (!Array.isArray(t)) throw bad(`a tuple must be an array, got ${describe(t)}`);
   const w = new Writer();
   // Iterative, so that no input can overflow the stack; `open` holds the
-  // arrays being written, to refuse a cycle.
-  const stack: { items: readonly unknown[]; i: number }[] = [{ items: t, i: 0 }];
-  const open = new Set<readonly unknown[]>([t]);
-  const where = (): string => `tuple item ${stack.map((f) => `[${f.i - 1}]`).join('')}`;
+  // arrays being written, to refuse a cycle (made at the first nested one).
+  const stack: Frame[] = [{ items: t, i: 0 }];
+  let open: Set<readonly unknown[]> | undefined;
+  const where = (): string => place(stack);
   while (stack.length > 0) {
     const frame = stack[stack.length - 1]!;
     if (frame.i === frame.items.length) {
       stack.pop();
-      open.delete(frame.items);
       if (stack.length > 0) w.byte(0x00);
+      open?.delete(frame.items);
       continue;
     }
     const x = frame.items[frame.i++];
@@ -232,14 +270,14 @@ export function encodeTuple(t: readonly TupleItem[]): Buffer {
     } else if (typeof x === 'string') {
       if (!isWellFormed(x)) throw bad(`${where()} is a string with a lone UTF-16 surrogate, which UTF-8 cannot encode`);
       w.byte(STRING);
-      w.escaped(Buffer.from(x, 'utf8'));
+      w.string(x);
     } else if (typeof x === 'number') {
       if (Number.isInteger(x) && !Object.is(x, -0)) {
         writeInteger(w, Number.isSafeInteger(x) ? x : BigInt(x), where);
       } else {
         w.byte(DOUBLE);
-        const b = doubleBytes(x);
-        for (let i = 0; i < 8; i++) w.byte(b[i]!);
+        const at = w.take(8); // before reading w.buf: take() may replace it
+        doubleBytes(x).copy(w.buf, at);
       }
     } else if (typeof x === 'bigint') {
       writeInteger(w, x, where);
@@ -249,6 +287,7 @@ export function encodeTuple(t: readonly TupleItem[]): Buffer {
       w.byte(BYTES);
       w.escaped(x);
     } else if (Array.isArray(x)) {
+      open ??= new Set([t]);
       if (open.has(x)) throw bad(`${where()} is an array that contains itself`);
       open.add(x);
       w.byte(NESTED);
@@ -305,10 +344,10 @@ export function decodeTuple(b: Uint8Array): TupleItem[] {
       }
     } else if (code === BYTES || code === STRING) {
       const [body, end] = unescape(b, p);
-      if (code === BYTES) cur.push(body);
+      if (code === BYTES) cur.push(Buffer.from(body)); // a copy, not a view of b
       else {
         if (!isUtf8(body)) throw corrupt('a string that is not valid UTF-8', p);
-        cur.push(body.toString('utf8'));
+        cur.push(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
       }
       p = end;
     } else if (code === NESTED) {
@@ -351,12 +390,16 @@ export function decodeTuple(b: Uint8Array): TupleItem[] {
   return top;
 }
 
-/** The body of the byte string or string whose code is at `p` (a new Buffer, escapes removed), and where it ends. */
-function unescape(b: Uint8Array, p: number): [Buffer, number] {
+/**
+ * The body of the byte string or string whose code is at `p`, escapes
+ * removed (a view of `b` when it has none), and where it ends.
+ */
+function unescape(b: Uint8Array, p: number): [Uint8Array, number] {
+  let z = b.indexOf(0x00, p + 1);
+  if (z >= 0 && b[z + 1] !== ESCAPE) return [b.subarray(p + 1, z), z + 1];
   const chunks: Uint8Array[] = [];
   let from = p + 1;
   for (;;) {
-    const z = b.indexOf(0x00, from);
     if (z < 0) throw corrupt('a byte string or string without its end', p);
     if (b[z + 1] !== ESCAPE) {
       chunks.push(b.subarray(from, z));
@@ -364,6 +407,7 @@ function unescape(b: Uint8Array, p: number): [Buffer, number] {
     }
     chunks.push(b.subarray(from, z + 1));
     from = z + 2;
+    z = b.indexOf(0x00, from);
   }
 }
 
