@@ -2,8 +2,8 @@
 # The package as a user gets it: pack birchdb, install the tarball into an
 # empty project, and use it there as an application would.
 #
-#   - node_modules holds birchdb and its own dependencies only (commander,
-#     crc-32, fs-ext and theirs): none of the bench's peers or dev tools;
+#   - node_modules holds birchdb and its own dependencies only (@msgpack/msgpack,
+#     commander, crc-32, fs-ext and theirs): none of the bench's peers or dev tools;
 #   - `import { open } from 'birchdb'` works from plain ESM (.mjs), and from
 #     TypeScript: the types resolve under tsc --strict with NodeNext
 #     resolution (the repository's own tsc and @types/node, nothing new
@@ -14,7 +14,7 @@
 #     `--engine lmdb` is an error that says how to add it.
 #
 # Needs the repository's devDependencies (npm ci) and the npm registry (to
-# install the three dependencies, or npm's cache). Run by .ci/run after the
+# install the four dependencies, or npm's cache). Run by .ci/run after the
 # tests; takes about half a minute here, most of it npm install (fs-ext builds
 # a native addon).
 set -euo pipefail
@@ -71,7 +71,7 @@ const birch = installed.get('birchdb');
 if (birch === undefined) throw new Error('birchdb is not installed');
 const deps = Object.keys(birch.dependencies ?? {}).sort();
 console.log(`birchdb ${birch.version} dependencies: ${deps.join(', ')}`);
-if (deps.join() !== 'commander,crc-32,fs-ext') throw new Error(`unexpected dependencies: ${deps.join(', ')}`);
+if (deps.join() !== '@msgpack/msgpack,commander,crc-32,fs-ext') throw new Error(`unexpected dependencies: ${deps.join(', ')}`);
 for (const key of ['optionalDependencies', 'peerDependencies']) {
   if (Object.keys(birch[key] ?? {}).length > 0) throw new Error(`birchdb has ${key}: ${Object.keys(birch[key]).join(', ')}`);
 }

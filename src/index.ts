@@ -19,3 +19,4 @@ export type {
 } from './api/types.js';
 export { open, Store } from './api/store.js';
 export { dump, load, type DumpSink, type DumpOptions, type DumpResult, type LoadOptions, type LoadResult } from './api/dump.js';
+export { encodeTuple, decodeTuple, tupleRange, type TupleItem, type KeyEncoding, type ValueEncoding, type KeyInput, type KeyOf, type ValueInput, type ValueOf, type KeyEncodingFor, type ValueEncodingFor, type KeyBound, type KeyRangeOptions } from './api/encoding/index.js';

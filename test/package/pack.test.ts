@@ -3,7 +3,7 @@
  * installing it (scripts/package-check.sh installs and uses it, in CI):
  * the compiled package and the CLI's bench, no tests, no sources, no
  * benchmarks of internals, and a manifest whose only dependencies are the
- * three runtime ones.
+ * four runtime ones.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -90,8 +90,8 @@ describe('npm pack', () => {
     expect(paths.filter((p) => !/^(dist|docs)\//.test(p))).toEqual(['README.md', 'package.json']);
   });
 
-  it('depends on the three runtime packages only; the peers are devDependencies', () => {
-    expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual(['commander', 'crc-32', 'fs-ext']);
+  it('depends on the four runtime packages only; the peers are devDependencies', () => {
+    expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual(['@msgpack/msgpack', 'commander', 'crc-32', 'fs-ext']);
     expect(manifest.optionalDependencies).toBeUndefined();
     expect(manifest.peerDependencies).toBeUndefined();
     expect(manifest.bundleDependencies ?? manifest.bundledDependencies).toBeUndefined();
