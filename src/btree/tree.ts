@@ -128,7 +128,7 @@ export class Tree {
     if (payload.length >= 4 && (payload[1]! & FLAG_ROOT) !== 0 && payload.readUInt32LE(payload.length - 4) === TRAILER_MAGIC_1) {
       throw new BirchError(
         'BIRCH_VERSION',
-        `the store's pages are in the format of birch 0.1.0 (commit trailer BRT1); this birch writes BRT3: export it with that birch (birch dump) and load it into a new store (birch load)`,
+        `the store's pages are in the format of an earlier birch (commit trailer BRT1); this birch writes BRT3: export it with that birch (birch dump) and load it into a new store (birch load)`,
       );
     }
     const { node, trailer } = decodePage(payload, blockNo, (b) => this.lbs.locate(b));
