@@ -13,7 +13,7 @@
 import * as nodePath from 'node:path';
 import { BirchError } from '../errors.js';
 import { EntryArena, KS_STORE, MIN_TREE_BLOCK_SIZE, Tree } from '../btree/index.js';
-import { Cleaner, type CleanerStats } from '../cleaner/index.js';
+import { Cleaner, Purger, type CleanerStats, type PurgerStats } from '../cleaner/index.js';
 import { BlockStore } from '../lbs/index.js';
 import { batchIn, type Space } from './input.js';
 import { Keyspace, type Owner } from './keyspace.js';
@@ -60,7 +60,7 @@ export function open(path: string, options?: OpenOptions): Store {
   }
 }
 
-export type StoreStatsAll = StoreStats & CleanerStats;
+export type StoreStatsAll = StoreStats & CleanerStats & PurgerStats;
 
 /** The tree behind each store, for the api's own helpers (dump.ts); not exported from the package. */
 const trees = new WeakMap<Store, Tree>();
@@ -81,6 +81,7 @@ export class Store {
   readonly #lbs: BlockStore;
   readonly #tree: Tree;
   readonly #cleaner: Cleaner;
+  readonly #purger: Purger;
   readonly #segmentSize: number | undefined;
   /** Backups running; close() waits for them to stop. */
   readonly #backups = new Set<Promise<unknown>>();
@@ -104,8 +105,11 @@ export class Store {
       checkWritable: () => this.#checkNotClosing(),
     };
     this.#own = new Keyspace(owner, { read: () => STORE_SPACE, write: () => ({ space: STORE_SPACE, before: undefined }) });
+    // The purge's hook first: the cleaner's pacer then counts the leaves it dirtied as the batch's own.
+    this.#purger = new Purger(tree);
     this.#cleaner = new Cleaner(tree, { cleaning, spaceTarget });
     this.#cleaner.start();
+    this.#purger.start();
   }
 
   /** The latest committed value of `key`, or undefined (also once it expired). */
@@ -211,7 +215,7 @@ export class Store {
     const t = this.#tree.stats();
     const lookups = t.cacheHits + t.cacheMisses;
     return {
-      keys: c.keys,
+      keys: c.keys - c.internal,
       height: c.height,
       pagesLive: c.pages,
       pagesOnDisk: l.blocksOnDisk,
@@ -227,6 +231,7 @@ export class Store {
       requests: t.requests,
       averageBatch: t.commits === 0 ? 0 : t.requests / t.commits,
       ...this.#cleaner.stats(),
+      ...this.#purger.stats(),
     };
   }
 
@@ -289,11 +294,12 @@ export class Store {
     });
   }
 
-  /** Finish queued writes, stop the cleaner and any backup, and release the store. Idempotent. */
+  /** Finish queued writes, stop the cleaner, the purge and any backup, and release the store. Idempotent. */
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closing = (async () => {
       await Promise.all([...this.#backups]);
+      await this.#purger.stop();
       await this.#cleaner.stop();
       await this.#tree.idle();
       await this.#lbs.close();

@@ -74,7 +74,7 @@ export interface Snapshot {
 }
 
 export interface StoreStats {
-  /** Number of keys in the latest committed tree. */
+  /** Number of keys in the latest committed tree (tables' included, not the store's own bookkeeping); an expired key counts until the background purge deletes it (within seconds on an idle store). */
   keys: number;
   /** Levels in the tree (1 when the root is a leaf). */
   height: number;
