@@ -76,15 +76,22 @@ export class Keyspace {
 
   put(key: Bytes, value: Bytes, opts?: WriteOptions): Promise<void> {
     if (!this.writable()) return Promise.reject(closedStore());
+    // The hot path of every load: no objects beyond the operation itself.
+    const tree = this.owner.tree;
     let op: Op;
     let before: Op[] | undefined;
     try {
-      ({ op, before } = this.entryOp('put', key, value, opts));
+      const w = this.source.write();
+      before = w.before;
+      const deadline = opts === undefined ? 0 : deadlineIn(writeOptionsIn(opts).ttl, tree.now());
+      const arena = this.owner.arena;
+      const entry = entryIn(arena, w.space, key, value, deadline);
+      op = { kind: 'put', entry, off: arena.at };
     } catch (err) {
       return Promise.reject(err);
     }
     this.submitBefore(before);
-    return this.owner.tree.submitShared(op);
+    return tree.submitShared(op);
   }
 
   delete(key: Bytes): Promise<boolean> {
@@ -171,9 +178,8 @@ export class Keyspace {
 
   /** The pair as an entry in the arena (its buffer and offset), with what must go before it. */
   private entry(key: Bytes, value: Bytes, opts: WriteOptions | undefined): { entry: Buffer; off: number; before: Op[] | undefined } {
-    const o = writeOptionsIn(opts);
     const { space, before } = this.source.write();
-    const deadline = deadlineIn(o.ttl, this.owner.tree.now());
+    const deadline = opts === undefined ? 0 : deadlineIn(writeOptionsIn(opts).ttl, this.owner.tree.now());
     const arena = this.owner.arena;
     const entry = entryIn(arena, space, key, value, deadline);
     return { entry, off: arena.at, before };

@@ -84,6 +84,7 @@ const closedError = (): BirchError => new BirchError('BIRCH_CLOSED', 'store is c
 
 /** The store's own keys: keyspace 0, no prefix (btree/entry.ts). */
 const STORE_SPACE: Space = { keyspace: KS_STORE, prefix: new Uint8Array(0) };
+const STORE_WRITE = Object.freeze({ space: STORE_SPACE, before: undefined });
 
 type Codecs = { kc: KeyCodec<unknown, unknown>; vc: Codec<unknown, unknown> };
 
@@ -120,7 +121,7 @@ export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> exten
       checkReadable: () => self.s!.#checkNotReleased(),
       checkWritable: () => self.s!.#checkNotClosing(),
     };
-    const own = new Keyspace(owner, { read: () => STORE_SPACE, write: () => ({ space: STORE_SPACE, before: undefined }) });
+    const own = new Keyspace(owner, { read: () => STORE_SPACE, write: () => STORE_WRITE });
     super(own, codecs);
     self.s = this;
     this.#owner = owner;
