@@ -7,6 +7,7 @@ import { VERSION } from '../version.js';
 import { register as registerCheck } from '../cli/check.js';
 import { register as registerStats } from '../cli/stats.js';
 import { register as registerTorture } from '../cli/torture.js';
+import { register as registerServe } from '../cli/serve.js';
 
 const program = new Command();
 program
@@ -21,5 +22,6 @@ register(program);
 registerCheck(program);
 registerStats(program);
 registerTorture(program);
+registerServe(program);
 
 await program.parseAsync(process.argv);
