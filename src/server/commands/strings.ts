@@ -99,6 +99,7 @@ function setRun(ctx: Ctx, args: Buffer[]): void {
   const err = keyError(args[1]!) ?? valueError(args[2]!);
   if (err !== undefined) return ctx.out.error(err);
   if (at !== undefined) ctx.server.backend.needExpiry('SET with an expiry');
+  if (o.flags & KEEPTTL) ctx.server.backend.needExpiry('SET with KEEPTTL');
   const key = args[1]!;
   const old = ctx.db.get(key);
   const f = o.flags;
