@@ -238,6 +238,16 @@ export class Connection implements Client, FastCtx {
     return this.#closed;
   }
 
+  /** Commands taken and not yet answered (bounded by maxPending plus one command). */
+  get pending(): number {
+    return this.#pending();
+  }
+
+  /** Whether reading from the socket is paused (backpressure). */
+  get readingPaused(): boolean {
+    return this.#readPaused;
+  }
+
   // Input
 
   #onData(chunk: Buffer): void {

@@ -78,8 +78,11 @@ export class Reply {
   #room(n: number): void {
     if (this.#pos + n <= this.#slab.length) return;
     const pending = this.#pos - this.#start;
-    const size = this.#slab.length === 0 ? FIRST_SLAB : Math.min(2 * this.#slab.length, MAX_SLAB);
-    const next = Buffer.allocUnsafe(Math.max(size, pending + n));
+    let size = this.#slab.length === 0 ? FIRST_SLAB : Math.min(2 * this.#slab.length, MAX_SLAB);
+    // Replies not taken yet are copied along: grow geometrically, so a long run of
+    // replies written while the socket is full costs linear time, not quadratic.
+    if (pending + n > size) size = 2 * (pending + n);
+    const next = Buffer.allocUnsafe(size);
     this.#slab.copy(next, 0, this.#start, this.#pos);
     this.#slab = next;
     this.#start = 0;

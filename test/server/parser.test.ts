@@ -221,6 +221,16 @@ describe('the reply writer', () => {
     for (const [b, s] of handed) expect(b.toString('latin1')).toBe(s);
   });
 
+  it('grows in linear time when nothing is taken (replies written while the socket is full)', () => {
+    const r = new Reply();
+    const v = Buffer.alloc(255, 0x61);
+    const start = Date.now();
+    for (let i = 0; i < 100_000; i++) r.bulk(v);
+    // 26 MB: quadratic copying would take minutes.
+    expect(r.length).toBe(100_000 * (6 + 255 + 2));
+    expect(Date.now() - start).toBeLessThan(5000);
+  });
+
   it('rolls back a half-written reply', () => {
     const r = new Reply();
     r.simple('A');
