@@ -59,6 +59,7 @@ interface Slot {
   state: 0 | 1 | 2;
   value: unknown;
   encode: (out: Reply, value: never) => void;
+  fail: ((out: Reply, err: unknown) => void) | undefined;
 }
 
 /** A command waiting its turn, or a protocol error to answer in its turn. */
@@ -193,11 +194,11 @@ export class Connection implements Client, FastCtx {
 
   reply(write: (out: Reply) => void): void {
     if (this.#slotHead === this.#slots.length) write(this.out);
-    else this.#slots.push({ state: 1, value: undefined, encode: write });
+    else this.#slots.push({ state: 1, value: undefined, encode: write, fail: undefined });
   }
 
-  later<T>(p: Promise<T>, encode: (out: Reply, value: T) => void): void {
-    const slot: Slot = { state: 0, value: undefined, encode: encode as (out: Reply, value: never) => void };
+  later<T>(p: Promise<T>, encode: (out: Reply, value: T) => void, fail?: (out: Reply, err: unknown) => void): void {
+    const slot: Slot = { state: 0, value: undefined, encode: encode as (out: Reply, value: never) => void, fail };
     this.#slots.push(slot);
     p.then(
       (v) => {
@@ -559,6 +560,7 @@ export class Connection implements Client, FastCtx {
       slots[this.#slotHead++] = undefined as unknown as Slot;
       if (this.#closed) continue;
       if (s.state === 1) s.encode(this.out, s.value as never);
+      else if (s.fail !== undefined) s.fail(this.out, s.value);
       else this.out.error(errorText(s.value));
     }
     if (this.#slotHead === slots.length) {

@@ -84,8 +84,8 @@ export interface FastCtx {
   server: ServerState;
   /** Reply now, in order after the replies before it. */
   reply(write: (out: Reply) => void): void;
-  /** Reply once `p` settles (with encode, or an error reply if it rejects). */
-  later<T>(p: Promise<T>, encode: (out: Reply, value: T) => void): void;
+  /** Reply once `p` settles: with encode, or if it rejects with fail (default: an error reply). */
+  later<T>(p: Promise<T>, encode: (out: Reply, value: T) => void, fail?: (out: Reply, err: unknown) => void): void;
   /** The keys a write is about to change (for WATCH). */
   touch(key: Buffer): void;
 }

@@ -5,11 +5,12 @@
  *
  * @internal
  */
-import { NotSupported } from '../backend.js';
+import { BirchError } from '../../index.js';
+import { NotSupported, storeErrorText } from '../backend.js';
 import type { Lifetime } from '../db.js';
 import { OK, type Reply } from '../reply.js';
 import { int64, isWord, keyError, keysError, valueError } from './args.js';
-import { NOT_INTEGER, OVERFLOW, SYNTAX, arity, invalidExpire } from './errors.js';
+import { NOT_INTEGER, OVERFLOW, SYNTAX, arity, invalidExpire, valueTooLarge } from './errors.js';
 import type { CommandSpec, Ctx, FastCtx } from './spec.js';
 
 const ok = (out: Reply): void => out.raw(OK);
@@ -344,6 +345,19 @@ function incrRun(sign: 1n | -1n) {
   };
 }
 
+/**
+ * The store refuses an increment of a value that is not a 64-bit integer,
+ * or one that overflows, with a typed error; Redis's clients expect its own
+ * texts, told apart by the value the key holds now.
+ */
+function incrFailed(ctx: FastCtx, key: Buffer) {
+  return (out: Reply, err: unknown): void => {
+    if (!(err instanceof BirchError) || err.code === 'BIRCH_IO' || err.code === 'BIRCH_CLOSED') return out.error(storeErrorText(err));
+    const v = ctx.server.backend.get(key);
+    out.error(v !== undefined && int64(v) === undefined ? NOT_INTEGER : OVERFLOW);
+  };
+}
+
 function incrFast(sign: 1n | -1n) {
   return (ctx: FastCtx, args: Buffer[]): boolean => {
     const by = increment(args, sign);
@@ -351,7 +365,7 @@ function incrFast(sign: 1n | -1n) {
     const err = keyError(args[1]!);
     if (err !== undefined) return fail(ctx, err);
     ctx.touch(args[1]!);
-    ctx.later(ctx.server.backend.incr(args[1]!, by), integer);
+    ctx.later(ctx.server.backend.incr(args[1]!, by), integer, incrFailed(ctx, args[1]!));
     return true;
   };
 }
@@ -372,7 +386,15 @@ function appendFast(ctx: FastCtx, args: Buffer[]): boolean {
   const err = keyError(args[1]!) ?? valueError(args[2]!);
   if (err !== undefined) return fail(ctx, err);
   ctx.touch(args[1]!);
-  ctx.later(ctx.server.backend.append(args[1]!, args[2]!), integer);
+  const key = args[1]!;
+  const extra = args[2]!.length;
+  ctx.later(ctx.server.backend.append(key, args[2]!), integer, (out, e) => {
+    // Past 255 bytes the store refuses and changes nothing: name the limit, as SET does.
+    if (e instanceof BirchError && e.code === 'BIRCH_VALUE_TOO_LARGE') {
+      return out.error(valueTooLarge((ctx.server.backend.get(key)?.length ?? 0) + extra));
+    }
+    out.error(storeErrorText(e));
+  });
   return true;
 }
 
