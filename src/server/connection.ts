@@ -254,13 +254,18 @@ export class Connection implements Client, FastCtx {
   #onData(chunk: Buffer): void {
     this.lastActive = Date.now();
     if (this.#inputDone) return;
+    // Replies written while parsing go out in one write at the end.
+    this.#inData = true;
     try {
       this.#parser.push(chunk);
     } catch (err) {
       this.#protocolError(err);
     }
+    this.#inData = false;
     this.#flush();
   }
+
+  #inData = false;
 
   #protocolError(err: unknown): void {
     const e = err instanceof ProtocolError ? err : new ProtocolError(`Protocol error: ${String(err)}`);
@@ -326,24 +331,24 @@ export class Connection implements Client, FastCtx {
     }
     const args = w;
     const host = this.server;
-    const name = lower(args[0]!);
-    let spec = host.table.get(name);
+    let spec = host.table.lookup(args[0]!);
     if (spec === undefined) {
       // Redis closes on what looks like HTTP (cross-protocol scripting).
+      const name = lower(args[0]!);
       if (name === 'post' || name === 'host:') {
         this.#socket.destroy();
         return true;
       }
       return this.#reject(unknownCommand(args));
     }
-    if (spec.subcommands !== undefined && args.length >= 2) {
-      const sub = spec.subcommands.get(lower(args[1]!));
+    if (spec.subIndex !== undefined && args.length >= 2) {
+      const sub = spec.subIndex.get(args[1]!);
       if (sub === undefined) return this.#reject(unknownSubcommand(spec.name, args[1]!));
       spec = sub;
     }
     if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity) return this.#reject(arity(spec.name));
     if (!this.#authenticated && spec.noAuth !== true) return this.#reject(NOAUTH);
-    const base = spec.name.split('|')[0]!;
+    const base = spec.base!;
 
     if (this.#multi !== undefined && !MULTI_CONTROL.has(base)) {
       if (NOT_QUEUED.has(base) || spec.run === undefined) return this.#reject(NOT_IN_MULTI);
@@ -576,7 +581,7 @@ export class Connection implements Client, FastCtx {
   }
 
   #scheduleFlush(): void {
-    if (this.#flushQueued) return;
+    if (this.#flushQueued || this.#inData) return;
     this.#flushQueued = true;
     queueMicrotask(() => this.#flush());
   }

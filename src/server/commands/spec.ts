@@ -16,6 +16,7 @@ import type { Backend } from '../backend.js';
 import type { Cursors } from '../cursors.js';
 import type { Db } from '../db.js';
 import type { Reply } from '../reply.js';
+import type { NameIndex } from './lookup.js';
 
 /** One argument as COMMAND DOCS describes it. */
 export interface ArgDoc {
@@ -116,6 +117,13 @@ export interface CommandSpec {
   fast?(ctx: FastCtx, args: Buffer[]): boolean;
   /** A container (CLIENT, CONFIG, COMMAND): its subcommands by lower-case name. */
   subcommands?: Map<string, CommandSpec>;
+  /** Set by commandTable(): the container's name for a subcommand, else the name. */
+  base?: string;
+  /** Set by commandTable(): subcommands by the bytes of their names. */
+  subIndex?: NameIndex<CommandSpec>;
 }
 
-export type CommandTable = ReadonlyMap<string, CommandSpec>;
+export type CommandTable = ReadonlyMap<string, CommandSpec> & {
+  /** The command named by these bytes, ignoring ASCII case (no allocation). */
+  lookup(name: Uint8Array): CommandSpec | undefined;
+};
