@@ -256,12 +256,18 @@ export class BirchServer implements ConnectionHost {
 
   #accept(socket: net.Socket): void {
     this.stats.connectionsReceived++;
-    if (this.#closing !== undefined || this.#conns.size >= this.#maxClients) {
+    socket.on('error', () => {});
+    if (this.#closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    if (this.#conns.size >= this.#maxClients) {
       this.stats.rejectedConnections++;
-      socket.on('error', () => {});
       socket.end('-ERR max number of clients reached\r\n');
       return;
     }
+    // As Redis's tcp-keepalive 300: a peer that vanished is noticed and its connection freed.
+    socket.setKeepAlive(true, 300_000);
     const conn = new Connection(this.#nextId++, socket, this, this.#limits);
     this.#conns.add(conn);
   }
