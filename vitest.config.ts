@@ -9,11 +9,17 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Tests spawn the built CLI: rebuild dist/ first if the sources are newer.
+    globalSetup: ['test/global-build.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Tests that substitute the file layer must not have libuv route file
     // calls through io_uring behind their back.
-    env: { UV_USE_IO_URING: '0' },
+    // BIRCH_STRICT: every batch checks its balanced tree in memory (strict
+    // mode, src/btree/sanity.ts); child processes inherit it. The setup file
+    // runs check() on every store a test opens before the test ends.
+    env: { UV_USE_IO_URING: '0', BIRCH_STRICT: process.env.BIRCH_STRICT ?? '1' },
+    setupFiles: ['test/setup/final-check.ts'],
   },
 });

@@ -1,12 +1,16 @@
 /**
  * `birch bench [workloads...]`: kivaloo's benchmark workloads against birch
- * and, with --engine, against LMDB and LevelDB through the same driver.
- * src/bin/birch.ts adds this subcommand by calling register().
+ * and against LMDB and LevelDB (those of them installed, or those --engine
+ * names) through the same driver.
+ * src/bin/birch.ts hands this subcommand its arguments (see there).
  */
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { chartSvg } from './chart.js';
 import { TOKYO_PAIRS } from './data.js';
-import type { EngineModule } from './engines/engine.js';
-import { ENGINE_NAMES, type EngineName } from './engines/index.js';
+import { EngineMissing, type EngineModule } from './engines/engine.js';
+import { ENGINE_NAMES, loadEngine, type EngineName } from './engines/index.js';
 import type { ErrStream } from './progress.js';
 import { formatReport } from './report.js';
 import { BenchUsageError, runBench, type BenchConfig } from './run.js';
@@ -37,7 +41,9 @@ interface BenchOptions {
   sync: boolean;
   dir?: string;
   json?: boolean;
-  engine: EngineName[];
+  chart?: string;
+  /** Unset: birch and every peer that can be imported. */
+  engine?: EngineName[];
   seed: number;
 }
 
@@ -60,10 +66,12 @@ export function register(program: Command, io: Partial<CliIO> = {}): Command {
     .option('--no-sync', 'DATA-LOSS MODE: skip fsync (results are labelled as such)')
     .option('--dir <path>', 'put the stores here and keep them (must be empty or new); default: a temporary directory, removed afterwards')
     .option('--json', 'print only the JSON report on stdout')
+    .option('--chart <file>', "also write the comparison as an SVG bar chart: each engine's figure over the best engine's, per workload")
     .addOption(
-      new Option('--engine <list>', `comma-separated engines to compare: ${ENGINE_NAMES.join(', ')}`)
-        .argParser(engineList)
-        .default(['birch'], 'birch'),
+      new Option(
+        '--engine <list>',
+        `comma-separated engines to compare: ${ENGINE_NAMES.join(', ')} (default: birch and every peer that is installed)`,
+      ).argParser(engineList),
     )
     .option('--seed <n>', 'seed for the random key choices', nonNegativeInt, 1)
     .addHelpText(
@@ -75,11 +83,29 @@ export function register(program: Command, io: Partial<CliIO> = {}): Command {
       if (unknown.length > 0) {
         command.error(`error: unknown workload ${unknown.map((u) => `'${u}'`).join(', ')} (expected any of: ${names.join(', ')})`);
       }
+      // Check --chart's directory now rather than after minutes of running.
+      const chart = opts.chart !== undefined ? resolve(opts.chart) : undefined;
+      if (chart !== undefined && !isDirectory(dirname(chart))) {
+        command.error(`error: --chart ${opts.chart}: the directory ${dirname(chart)} does not exist`);
+      }
+      // A peer asked for by name must be there: say so now, not after the
+      // other engines have run. By default birch runs beside every peer
+      // that is installed (as in a clone), and a note names the others.
+      const requested = opts.engine !== undefined ? [...new Set(opts.engine)] : [...ENGINE_NAMES];
+      const missing = await missingPeers(requested, io.engineModules);
+      if (opts.engine !== undefined && missing.length > 0) command.error(missing.map((m) => `error: ${m.message}`).join('\n'));
+      const engines = requested.filter((e) => !missing.some((m) => m.engine === e));
+      if (missing.length > 0) {
+        err.write(
+          `birch bench: not comparing with ${missing.map((m) => m.engine).join(' or ')}: not installed ` +
+            `(npm install ${missing.map((m) => m.pkg).join(' ')} to add; --engine birch runs birch alone)\n`,
+        );
+      }
       const quick = workloads.length === 0;
       const pairs = opts.pairs ?? (quick ? QUICK_PAIRS : DEFAULT_PAIRS);
       const cfg: BenchConfig = {
         workloads: quick ? names : [...new Set(workloads)],
-        engines: [...new Set(opts.engine)],
+        engines,
         pairs,
         tokyoPairs: Math.min(opts.pairs ?? TOKYO_PAIRS, TOKYO_PAIRS),
         seconds: opts.seconds,
@@ -99,12 +125,47 @@ export function register(program: Command, io: Partial<CliIO> = {}): Command {
         throw e;
       }
       out.write(opts.json === true ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+      if (chart !== undefined && report.results.length > 0) {
+        try {
+          writeFileSync(chart, chartSvg(report));
+        } catch (e) {
+          command.error(`error: --chart ${opts.chart}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        err.write(`birch bench: wrote the chart to ${opts.chart}\n`);
+      }
       if (report.errors.length > 0) {
         command.error(`error: ${report.errors.length} workload(s) failed: ${report.errors.map((e) => `${e.engine} ${e.workload}`).join(', ')}`);
       }
       if (report.results.length === 0) command.error('error: no engine produced results');
     });
   return cmd;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The peers among `engines` whose package cannot be imported here. */
+async function missingPeers(engines: EngineName[], modules: CliIO['engineModules']): Promise<EngineMissing[]> {
+  const missing: EngineMissing[] = [];
+  for (const name of engines) {
+    let mod: EngineModule;
+    try {
+      mod = modules?.[name] ?? (await loadEngine(name));
+    } catch {
+      continue; // runBench reports an engine that does not load
+    }
+    try {
+      await mod.probe?.();
+    } catch (err) {
+      if (err instanceof EngineMissing) missing.push(err);
+    }
+  }
+  return missing;
 }
 
 function positiveInt(v: string): number {

@@ -9,6 +9,7 @@
  * operations yields to the event loop every few milliseconds so timers (a
  * store's background cleaner, the progress line) keep running.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 
 /** One request. Returns a promise if it completes asynchronously. */
@@ -20,6 +21,9 @@ export interface DriveOptions {
   /** Fixed-count mode: run exactly this many operations (numbered 0..count-1).
    * Without it the run is timed: warm-up, then `windows` windows. */
   count?: number;
+  /** Fixed-count mode: stop issuing after this many seconds even if fewer
+   * than `count` operations were issued (a store too slow for the count). */
+  maxSeconds?: number;
   /** Seconds before the first measurement window starts. */
   warmupSeconds: number;
   /** Length of one measurement window in seconds. */
@@ -44,12 +48,20 @@ export interface DriveResult {
   rate: number;
   /** Highest resident set size sampled during the run, in bytes. */
   peakRss: number;
+  /** How late the event loop ran a 1 ms timer during the run
+   * (perf_hooks.monitorEventLoopDelay), in milliseconds: what an
+   * application sharing the loop with the store would wait. */
+  loopDelay: { p50: number; p99: number; max: number };
 }
 
 /** How often (ms) the clock is read and the progress callback called. */
 const TICK_MS = 100;
-/** The longest (ms) a run of synchronous operations holds the event loop. */
-const YIELD_MS = 10;
+/**
+ * The longest (ms) the driver issues operations without yielding to the
+ * event loop, as an application serving requests does: timers, I/O
+ * callbacks and the store's own slices of work run in between.
+ */
+const YIELD_MS = 2;
 
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
@@ -69,8 +81,14 @@ export async function drive(op: Operation, opts: DriveOptions): Promise<DriveRes
   const count = opts.count ?? Infinity;
   const windowMs = opts.windowSeconds * 1000;
 
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   const start = performance.now();
-  const endAt = timed ? start + (opts.warmupSeconds + opts.windows * opts.windowSeconds) * 1000 : Infinity;
+  const endAt = timed
+    ? start + (opts.warmupSeconds + opts.windows * opts.windowSeconds) * 1000
+    : opts.maxSeconds !== undefined
+      ? start + opts.maxSeconds * 1000
+      : Infinity;
   let issued = 0;
   let completed = 0;
   let outstanding = 0;
@@ -147,8 +165,8 @@ export async function drive(op: Operation, opts: DriveOptions): Promise<DriveRes
         completed++;
       }
     }
-    if (outstanding === 0 && now - lastYield >= YIELD_MS) {
-      // Only synchronous work so far: let timers and I/O callbacks run.
+    if (now - lastYield >= YIELD_MS) {
+      // Let timers, I/O callbacks and the store's work run.
       lastYield = now;
       await yieldToLoop();
     }
@@ -157,6 +175,7 @@ export async function drive(op: Operation, opts: DriveOptions): Promise<DriveRes
     await new Promise<void>((resolve) => (wake = resolve));
   }
   const end = performance.now();
+  delay.disable();
   if (!timed) tick(end);
   if (failure !== undefined) throw failure.error;
 
@@ -169,5 +188,10 @@ export async function drive(op: Operation, opts: DriveOptions): Promise<DriveRes
     windowRates,
     rate: windowRates.length > 0 ? median(windowRates) : overallRate,
     peakRss,
+    loopDelay: {
+      p50: delay.count > 0 ? delay.percentile(50) / 1e6 : 0,
+      p99: delay.count > 0 ? delay.percentile(99) / 1e6 : 0,
+      max: delay.count > 0 ? delay.max / 1e6 : 0,
+    },
   };
 }

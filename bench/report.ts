@@ -44,7 +44,7 @@ export function formatReport(r: BenchReport): string {
       const row = [w, seconds ? 'seconds' : (first?.unit ?? '')];
       for (const e of engines) {
         const x = find(e, w);
-        row.push(x === undefined ? '-' : seconds ? x.seconds.toFixed(2) : fmtInt(x.rate));
+        row.push(x === undefined ? '-' : seconds ? fmtTokyo(x, c.tokyoPairs) : fmtInt(x.rate));
       }
       const b = find('birch', w);
       for (const p of peers) {
@@ -71,12 +71,28 @@ export function formatReport(r: BenchReport): string {
     ]);
     lines.push(...table(diskHead, diskRows));
     lines.push('');
+
+    const fmtMs = (ms: number): string => (ms < 10 ? ms.toFixed(1) : ms.toFixed(0));
+    const loopHead = ['loop delay (ms)', ...engines.map((e) => `${e} p50/p99/max`)];
+    const loopRows: string[][] = workloads.map((w) => [
+      w,
+      ...engines.map((e) => {
+        const x = find(e, w);
+        return x?.loopDelay === undefined ? '-' : `${fmtMs(x.loopDelay.p50)} / ${fmtMs(x.loopDelay.p99)} / ${fmtMs(x.loopDelay.max)}`;
+      }),
+    ]);
+    lines.push(...table(loopHead, loopRows));
+    lines.push('');
     const tok = r.results.find((x) => x.workload === 'tokyo');
     if (tok !== undefined) lines.push(`tokyo wrote ${fmtInt(c.tokyoPairs)} pairs into a new store.`);
+    for (const x of r.results.filter((y) => y.workload === 'tokyo' && y.ops < c.tokyoPairs)) {
+      lines.push(`${x.engine}'s tokyo stopped after ${x.seconds.toFixed(0)} s at ${fmtInt(x.ops)} pairs: ~ marks seconds projected from that rate.`);
+    }
     if (peers.length > 0) lines.push('birch/peer: throughput ratio, above 1 means birch is faster.');
     lines.push(
       'Rates are the median of the measurement windows; bulk-insert and tokyo measure the windows of one load. ' +
-        'Peak RSS is the whole process (bench data included), sampled during each workload.',
+        'Peak RSS is the whole process (bench data included), sampled during each workload. ' +
+        'Loop delay is how late the event loop ran a 1 ms timer during each workload (monitorEventLoopDelay).',
     );
     const lastBirch = [...r.results].reverse().find((x) => x.engine === 'birch' && x.details !== undefined && x.workload !== 'tokyo');
     const d = lastBirch?.details;
@@ -96,8 +112,14 @@ export function formatReport(r: BenchReport): string {
   return lines.join('\n') + '\n';
 }
 
-/** The throughput a ratio compares. */
-function headline(x: WorkloadResult): number {
+/** A figure in seconds, projected to `total` operations (marked ~) when the run stopped short. */
+export function fmtTokyo(x: WorkloadResult, total: number): string {
+  if (x.ops >= total) return x.seconds.toFixed(2);
+  return `~${((total * x.seconds) / x.ops).toFixed(x.ops > 0 ? 2 : 0)}`;
+}
+
+/** The throughput a ratio compares (for a figure in seconds: pairs per second). */
+export function headline(x: WorkloadResult): number {
   return x.figure === 'seconds' ? x.ops / x.seconds : x.rate;
 }
 

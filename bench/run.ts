@@ -61,6 +61,8 @@ export interface WorkloadResult {
   bytesOnDisk: number;
   /** Highest resident set size sampled while the workload ran. */
   peakRss: number;
+  /** Event-loop delay while the workload ran, in ms (see DriveResult). */
+  loopDelay: { p50: number; p99: number; max: number };
   details?: Record<string, number>;
 }
 
@@ -236,6 +238,7 @@ async function runInProcess(cfg: BenchConfig, io: BenchIO): Promise<BenchReport>
               seconds: m.seconds,
               bytesOnDisk: engine.bytesOnDisk(),
               peakRss: m.peakRss,
+              loopDelay: m.loopDelay,
               ...(details !== undefined ? { details } : {}),
             });
           }

@@ -17,6 +17,10 @@
  * | `BIRCH_VALUE_TOO_LARGE` | a value longer than 255 bytes                                        |
  * | `BIRCH_BLOCK_SIZE`      | the store was created with another block size than the one asked for, |
  * |                         | or one too small for the B+tree                                      |
+ * | `BIRCH_VERSION`         | the store was written in a format this birch does not read (an older |
+ * |                         | or newer birch wrote it); nothing was touched                        |
+ * | `BIRCH_NOT_AN_INTEGER`  | incr() on a value that is not a 64-bit signed decimal integer, or a  |
+ * |                         | result outside that range; the value is left as it was              |
  * | `BIRCH_INTERNAL`        | an invariant of birch itself failed: a bug in birch, not in the      |
  * |                         | caller's input; report it (never thrown for bad input or bad disks)  |
  */
@@ -30,6 +34,8 @@ export type BirchErrorCode =
   | 'BIRCH_KEY_TOO_LARGE'
   | 'BIRCH_VALUE_TOO_LARGE'
   | 'BIRCH_BLOCK_SIZE'
+  | 'BIRCH_VERSION'
+  | 'BIRCH_NOT_AN_INTEGER'
   | 'BIRCH_INTERNAL';
 
 export class BirchError extends Error {
@@ -49,6 +55,23 @@ export class BirchError extends Error {
     this.code = code;
     this.file = opts.file;
     this.offset = opts.offset;
+  }
+}
+
+/**
+ * BIRCH_BAD_ARGUMENT from load(): the input is malformed at `line` (1-based),
+ * and the `loaded` pairs before it are committed (durably, unless the store
+ * runs with sync: false).
+ */
+export class BirchLoadError extends BirchError {
+  readonly line: number;
+  readonly loaded: number;
+
+  constructor(line: number, why: string, loaded: number) {
+    super('BIRCH_BAD_ARGUMENT', `line ${line}: ${why} (the ${loaded} pairs before it are loaded)`);
+    this.name = 'BirchLoadError';
+    this.line = line;
+    this.loaded = loaded;
   }
 }
 

@@ -37,15 +37,35 @@ export interface Engine {
 export interface EngineModule {
   /** The name used by --engine. */
   readonly name: string;
+  /** For a peer: resolves if its package can be imported here, rejects
+   * with EngineMissing if not. birch itself has none: it is always there. */
+  probe?(): Promise<void>;
   /** Opens (creating if needed) a store in directory `dir`. Throws
    * EngineMissing when the store's package is not installed. */
   open(dir: string, opts: EngineOptions): Promise<Engine>;
 }
 
-/** Thrown by open() when an optional peer package cannot be imported. */
+/**
+ * A peer package that cannot be imported. The peers are devDependencies of
+ * birchdb: a clone of the repository has them after `npm install`, an
+ * application that installed birchdb does not, and adds one with
+ * `npm install <pkg>` in its own project if it wants the comparison.
+ */
 export class EngineMissing extends Error {
   constructor(readonly engine: string, readonly pkg: string, cause: unknown) {
-    super(`${engine} not installed, skipping (import('${pkg}') failed: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)})`);
+    super(
+      `${engine} is not installed (import('${pkg}') failed: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}); ` +
+        `birchdb does not install the bench's peers: run \`npm install ${pkg}\` in your project to compare against it`,
+    );
+  }
+}
+
+/** Imports a peer's package, or throws EngineMissing naming it. */
+export async function importPeer<T>(engine: string, pkg: string): Promise<T> {
+  try {
+    return (await import(pkg)) as T;
+  } catch (err) {
+    throw new EngineMissing(engine, pkg, err);
   }
 }
 

@@ -5,10 +5,11 @@
  * getSync, LevelDB's fastest read path from JavaScript, since birch's and
  * LMDB's reads are synchronous too.
  *
- * The package is an optional dependency, imported at run time so that the
+ * The package is a devDependency of birchdb (installed in a clone, not in
+ * an application that installs birchdb), imported at run time so that the
  * bench builds and runs without it.
  */
-import { diskUsage, EngineMissing, type Engine, type EngineModule, type EngineOptions, type Pair } from './engine.js';
+import { diskUsage, importPeer, type Engine, type EngineModule, type EngineOptions, type Pair } from './engine.js';
 
 /** The part of classic-level's API the bench uses. */
 interface LevelDB {
@@ -26,13 +27,11 @@ const PACKAGE = 'classic-level';
 
 export const level: EngineModule = {
   name: 'level',
+  probe: async () => {
+    await importPeer('level', PACKAGE);
+  },
   async open(dir: string, opts: EngineOptions): Promise<Engine> {
-    let mod: LevelModule;
-    try {
-      mod = (await import(PACKAGE)) as LevelModule;
-    } catch (err) {
-      throw new EngineMissing('level', PACKAGE, err);
-    }
+    const mod = await importPeer<LevelModule>('level', PACKAGE);
     const db = new mod.ClassicLevel(dir, {
       keyEncoding: 'buffer',
       valueEncoding: 'buffer',

@@ -4,10 +4,11 @@
  * put is durable like birch's; lmdb-js batches the writes issued in one event
  * turn into one transaction, its own group commit. Reads are synchronous.
  *
- * The package is an optional dependency, imported at run time so that the
+ * The package is a devDependency of birchdb (installed in a clone, not in
+ * an application that installs birchdb), imported at run time so that the
  * bench builds and runs without it.
  */
-import { diskUsage, EngineMissing, type Engine, type EngineModule, type EngineOptions, type Pair } from './engine.js';
+import { diskUsage, importPeer, type Engine, type EngineModule, type EngineOptions, type Pair } from './engine.js';
 
 /** The part of lmdb-js's API the bench uses. */
 interface LmdbDB {
@@ -24,13 +25,11 @@ const PACKAGE = 'lmdb';
 
 export const lmdb: EngineModule = {
   name: 'lmdb',
+  probe: async () => {
+    await importPeer('lmdb', PACKAGE);
+  },
   async open(dir: string, opts: EngineOptions): Promise<Engine> {
-    let mod: LmdbModule;
-    try {
-      mod = (await import(PACKAGE)) as LmdbModule;
-    } catch (err) {
-      throw new EngineMissing('lmdb', PACKAGE, err);
-    }
+    const mod = await importPeer<LmdbModule>('lmdb', PACKAGE);
     const db = mod.open({
       path: dir,
       keyEncoding: 'binary',

@@ -29,10 +29,11 @@ export const hotspotRead: Workload = {
         const off = perm[q]!;
         perm[q] = perm[p]!;
         perm[p] = off;
-        const key = data.key(base + off);
+        const k = base + off;
+        const key = data.key(k);
         const v = engine.get(key);
-        if (v instanceof Promise) return v.then((x) => checkRead(x, key));
-        checkRead(v, key);
+        if (v instanceof Promise) return v.then((x) => checkRead(x, data, k));
+        checkRead(v, data, k);
         return undefined;
       },
       { ...settings, onTick: ctx.progress('hotspot-read', 'reads') },

@@ -1,6 +1,6 @@
 /**
  * random-read: a store of N pairs; GET uniformly random keys (every key
- * read exists). Figure: reads/s.
+ * read exists, and must hold the value loaded). Figure: reads/s.
  */
 import { drive } from '../driver.js';
 import { checkRead, type Workload } from './workload.js';
@@ -13,10 +13,11 @@ export const randomRead: Workload = {
     const { engine, data, settings, random } = ctx;
     const r = await drive(
       () => {
-        const key = data.key(random(data.n));
+        const k = random(data.n);
+        const key = data.key(k);
         const v = engine.get(key);
-        if (v instanceof Promise) return v.then((x) => checkRead(x, key));
-        checkRead(v, key);
+        if (v instanceof Promise) return v.then((x) => checkRead(x, data, k));
+        checkRead(v, data, k);
         return undefined;
       },
       { ...settings, onTick: ctx.progress('random-read', 'reads') },

@@ -5,7 +5,7 @@
  */
 import type { Dataset } from '../data.js';
 import type { DriveResult } from '../driver.js';
-import type { Engine } from '../engines/engine.js';
+import type { Engine, Pair } from '../engines/engine.js';
 
 /** Driver settings shared by all workloads of a run. */
 export interface RunSettings {
@@ -52,7 +52,36 @@ export interface Workload {
   run(ctx: WorkloadContext): Promise<Measurement>;
 }
 
-/** Throws if a read found nothing where a pair was loaded. */
-export function checkRead(value: Buffer | undefined, key: Buffer): void {
-  if (value === undefined) throw new Error(`get(${key.toString('hex')}) found nothing, but the key was loaded`);
+/**
+ * Throws if a read of pair `i` found nothing, or a value other than the one
+ * loaded (or, with `updated`, other than the loaded one and its complement,
+ * the two values a key can hold once updates ran). The dataset knows every
+ * pair's value, so a store that returns wrong bytes fails the run rather
+ * than scoring well.
+ */
+export function checkRead(value: Uint8Array | undefined, data: Dataset, i: number, updated = false): void {
+  if (value !== undefined && (data.valueIs(i, value) || (updated && data.valueIs(i, value, 1)))) return;
+  const key = data.key(i).toString('hex');
+  if (value === undefined) throw new Error(`get(${key}) found nothing, but the key was loaded`);
+  throw new Error(
+    `get(${key}) returned ${Buffer.from(value).toString('hex')}, expected ${data.value(i).toString('hex')}` +
+      (updated ? ` or ${data.updateValue(i, 1).toString('hex')}` : ''),
+  );
+}
+
+/** Throws unless `pair` is pair `i` of the loaded store, key and value. */
+export function checkPair(pair: Pair, i: number, data: Dataset): void {
+  const [key, value] = pair;
+  if (i >= data.n) throw new Error(`range returned more than the ${data.n} pairs loaded (key ${Buffer.from(key).toString('hex')})`);
+  if (!data.keyIs(i, key)) {
+    throw new Error(`range: pair ${i} has key ${Buffer.from(key).toString('hex')}, expected ${data.key(i).toString('hex')}`);
+  }
+  if (!data.valueIs(i, value)) {
+    throw new Error(`range: pair ${i} (key ${data.key(i).toString('hex')}) has value ${Buffer.from(value).toString('hex')}, expected ${data.value(i).toString('hex')}`);
+  }
+}
+
+/** Throws unless a range read over the whole store returned all `n` pairs. */
+export function checkCount(returned: number, n: number): void {
+  if (returned !== n) throw new Error(`range returned ${returned} pairs, but ${n} were loaded`);
 }

@@ -5,7 +5,18 @@
  * @internal
  */
 import { BirchError } from '../errors.js';
-import { MAX_KEY_SIZE, MAX_VALUE_SIZE, makeEntry, type Bound, type Op } from '../btree/index.js';
+import {
+  MAX_KEY_SIZE,
+  MAX_VALUE_SIZE,
+  copyInto,
+  entrySize,
+  writeDeadline,
+  writeEntryHead,
+  writeValueHead,
+  type Bound,
+  type EntryArena,
+  type Op,
+} from '../btree/index.js';
 import type { BatchOp, Bytes, RangeOptions } from './types.js';
 
 
@@ -50,23 +61,122 @@ export function valueIn(x: unknown, what = 'value'): Buffer {
   return sizedValue(bytes(x, what, true), what);
 }
 
-/**
- * A pair to store, as the one serialized entry the leaf will hold (key
- * length, key, value length, value): checked, and copied exactly once.
- */
-export function entryIn(key: unknown, value: unknown): Buffer {
-  return makeEntry(keyView(key), sizedValue(bytes(value, 'value', false), 'value'));
+/** The byte length of a key or value (a string counts as UTF-8), after checking its type. */
+function lengthOf(x: unknown, what: string): number {
+  if (typeof x === 'string') return Buffer.byteLength(x, 'utf8');
+  if (x instanceof Uint8Array) return x.length;
+  throw new BirchError('BIRCH_BAD_ARGUMENT', `${what} must be a Uint8Array, Buffer or string, got ${describe(x)}`);
 }
 
-export function batchIn(ops: unknown): Op[] {
+function writeBytes(buf: Buffer, at: number, x: string | Uint8Array, len: number): void {
+  if (typeof x === 'string') buf.write(x, at, len, 'utf8');
+  else copyInto(buf, at, x);
+}
+
+/**
+ * Where a keyspace's keys live in the tree (btree/entry.ts): the keyspace
+ * byte, then `prefix` (a table's id; empty for the store's own keys), then
+ * the key. The prefix counts against the 255-byte key limit.
+ */
+export interface Space {
+  keyspace: number;
+  prefix: Uint8Array;
+}
+
+function keyTooLarge(space: Space, kl: number): BirchError {
+  const p = space.prefix.length;
+  return new BirchError(
+    'BIRCH_KEY_TOO_LARGE',
+    p === 0 ? `key of ${kl} bytes exceeds ${MAX_KEY_SIZE}` : `key of ${kl} bytes exceeds ${MAX_KEY_SIZE - p} (${MAX_KEY_SIZE} less the table's ${p}-byte prefix)`,
+  );
+}
+
+/**
+ * A pair to store, as the one serialized entry the leaf will hold
+ * (btree/entry.ts), checked, then copied exactly once into `arena`: returns
+ * the buffer it is in; `arena.at` is its offset. `deadline` (ms since the
+ * epoch) is 0 for a pair that does not expire.
+ */
+export function entryIn(arena: EntryArena, space: Space, key: unknown, value: unknown, deadline = 0): Buffer {
+  const p = space.prefix.length;
+  const ul = lengthOf(key, 'key');
+  if (p + ul > MAX_KEY_SIZE) throw keyTooLarge(space, ul);
+  const vl = lengthOf(value, 'value');
+  if (vl > MAX_VALUE_SIZE) throw new BirchError('BIRCH_VALUE_TOO_LARGE', `value of ${vl} bytes exceeds ${MAX_VALUE_SIZE}`);
+  const kl = p + ul;
+  const buf = arena.reserve(entrySize(kl, vl, deadline));
+  const at = arena.at;
+  const ks = writeEntryHead(buf, at, space.keyspace, kl);
+  if (p > 0) copyInto(buf, ks, space.prefix);
+  writeBytes(buf, ks + p, key as string | Uint8Array, ul);
+  const vs = writeValueHead(buf, at, kl, vl, deadline);
+  writeBytes(buf, vs, value as string | Uint8Array, vl);
+  if (deadline > 0) writeDeadline(buf, vs, vl, deadline);
+  return buf;
+}
+
+/** The sort key of `key` in `space`, as a buffer of its own (kept by a queued operation). */
+export function sortKeyIn(space: Space, key: unknown): Buffer {
+  const p = space.prefix.length;
+  const ul = lengthOf(key, 'key');
+  if (p + ul > MAX_KEY_SIZE) throw keyTooLarge(space, ul);
+  const b = Buffer.allocUnsafe(1 + p + ul);
+  b[0] = space.keyspace;
+  if (p > 0) copyInto(b, 1, space.prefix);
+  writeBytes(b, 1 + p, key as string | Uint8Array, ul);
+  return b;
+}
+
+/**
+ * The sort key of `key` in `space`, written into `scratch` (at least 257
+ * bytes, reused: a lookup keeps nothing); returns where it ends.
+ */
+export function lookupKey(scratch: Buffer, space: Space, key: unknown): number {
+  const p = space.prefix.length;
+  const ul = lengthOf(key, 'key');
+  if (p + ul > MAX_KEY_SIZE) throw keyTooLarge(space, ul);
+  scratch[0] = space.keyspace;
+  if (p > 0) copyInto(scratch, 1, space.prefix);
+  writeBytes(scratch, 1 + p, key as string | Uint8Array, ul);
+  return 1 + p + ul;
+}
+
+/** A lifetime option (ms) as a deadline (ms since the epoch, from `now`), or 0 for none. */
+export function deadlineIn(ttl: unknown, now: number, what = 'ttl'): number {
+  if (ttl === undefined) return 0;
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
+    throw new BirchError('BIRCH_BAD_ARGUMENT', `${what} must be a positive, finite number of milliseconds, got ${String(ttl)}`);
+  }
+  return now + Math.ceil(ttl);
+}
+
+/** A write's options ({ ttl }), checked. */
+export function writeOptionsIn(opts: unknown): { ttl?: number } {
+  if (opts === undefined) return {};
+  if (typeof opts !== 'object' || opts === null) throw new BirchError('BIRCH_BAD_ARGUMENT', `write options must be an object, got ${describe(opts)}`);
+  for (const k of Object.keys(opts)) {
+    if (k !== 'ttl') throw new BirchError('BIRCH_BAD_ARGUMENT', `unknown write option '${k}'`);
+  }
+  return opts as { ttl?: number };
+}
+
+/**
+ * A user batch as operations, each in the space `spaceOf` gives it (tables
+ * name theirs with a `table` field), checked before anything is queued.
+ */
+export function batchIn(arena: EntryArena, ops: unknown, spaceOf: (op: { table?: unknown }, i: number) => Space, now: number): Op[] {
   if (!Array.isArray(ops)) throw new BirchError('BIRCH_BAD_ARGUMENT', `batch needs an array of operations, got ${describe(ops)}`);
   return ops.map((op: unknown, i): Op => {
     if (typeof op !== 'object' || op === null) {
       throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} must be an object, got ${describe(op)}`);
     }
-    const o = op as Partial<BatchOp> & { type?: unknown };
-    if (o.type === 'put') return { kind: 'put', entry: entryIn(o.key, (o as { value?: unknown }).value) };
-    if (o.type === 'del') return { kind: 'del', key: keyIn(o.key) };
+    const o = op as Partial<BatchOp> & { type?: unknown; table?: unknown; ttl?: unknown };
+    const space = spaceOf(o, i);
+    if (o.type === 'put') {
+      const deadline = deadlineIn(o.ttl, now, `batch operation ${i}'s ttl`);
+      return { kind: 'put', entry: entryIn(arena, space, o.key, (o as { value?: unknown }).value, deadline), off: arena.at };
+    }
+    if (o.type === 'del') return { kind: 'del', key: sortKeyIn(space, o.key) };
     throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} has type ${String(o.type)}; expected 'put' or 'del'`);
   });
 }
@@ -80,9 +190,17 @@ export interface RangeIn {
 
 const RANGE_KEYS = new Set(['gt', 'gte', 'lt', 'lte', 'prefix', 'reverse', 'limit']);
 
-/** Range options as one lower and one upper bound (the tightest of those given). */
-export function rangeIn(opts: unknown): RangeIn {
-  if (opts === undefined) return { lo: undefined, hi: undefined, reverse: false, limit: Infinity };
+/**
+ * Range options as one lower and one upper bound on sort keys in `space`
+ * (the tightest of those given, and never outside the space).
+ */
+export function rangeIn(opts: unknown, space: Space): RangeIn {
+  const base = Buffer.allocUnsafe(1 + space.prefix.length);
+  base[0] = space.keyspace;
+  base.set(space.prefix, 1);
+  const inSpace = (x: Buffer): Buffer => Buffer.concat([base, x]);
+  const whole = (): RangeIn => ({ lo: { key: base, inclusive: true }, hi: { key: prefixEnd(base)!, inclusive: false }, reverse: false, limit: Infinity });
+  if (opts === undefined) return whole();
   if (typeof opts !== 'object' || opts === null) {
     throw new BirchError('BIRCH_BAD_ARGUMENT', `range options must be an object, got ${describe(opts)}`);
   }
@@ -91,9 +209,8 @@ export function rangeIn(opts: unknown): RangeIn {
   }
   const o = opts as RangeOptions;
   const bound = (x: Bytes | undefined, name: string): Buffer | undefined =>
-    x === undefined ? undefined : bytes(x, `range option ${name}`, true);
-  let lo: Bound | undefined;
-  let hi: Bound | undefined;
+    x === undefined ? undefined : inSpace(bytes(x, `range option ${name}`, true));
+  let { lo, hi } = whole() as { lo: Bound | undefined; hi: Bound | undefined };
   const tightenLo = (key: Buffer | undefined, inclusive: boolean): void => {
     if (key === undefined) return;
     if (lo === undefined) lo = { key, inclusive };
@@ -119,6 +236,7 @@ export function rangeIn(opts: unknown): RangeIn {
     tightenLo(prefix, true);
     tightenHi(prefixEnd(prefix), false);
   }
+  // (prefixEnd of a prefix inside the space is never undefined: the keyspace byte is below 0xff.)
   if (o.reverse !== undefined && typeof o.reverse !== 'boolean') {
     throw new BirchError('BIRCH_BAD_ARGUMENT', `range option reverse must be a boolean, got ${describe(o.reverse)}`);
   }

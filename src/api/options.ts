@@ -6,13 +6,28 @@
  *
  * @internal
  */
+import * as os from 'node:os';
 import { BirchError } from '../errors.js';
 import { MIN_TREE_BLOCK_SIZE } from '../btree/index.js';
 import { DEFAULT_SPACE_TARGET } from '../cleaner/index.js';
 import { MAX_BLOCK_SIZE, validateBlockStoreOptions, type FileIO } from '../lbs/index.js';
 import type { OpenOptions } from './types.js';
 
-export const DEFAULT_CACHE_SIZE = 256 * 1024 * 1024;
+/**
+ * The node cache's default bound: a quarter of the memory this process may
+ * use (the machine's, or its cgroup's limit when that is lower), and at
+ * least 64 MiB. The cache holds only what was read or written, so a small
+ * store stays small; a store larger than its cache pays a read, a checksum
+ * and a decode per miss (LMDB reads through the operating system's page
+ * cache, which has no bound of its own), so the default lets a store of a
+ * good part of the machine's memory stay in it.
+ */
+export function defaultCacheSize(): number {
+  let memory = os.totalmem();
+  const limit = process.constrainedMemory?.();
+  if (limit !== undefined && limit > 0 && limit < memory) memory = limit;
+  return Math.max(64 * 1024 * 1024, Math.floor(memory / 4));
+}
 export const DEFAULT_CLEANING = 1;
 
 /** Options as the layers below take them; `io` is for tests only. */
@@ -47,7 +62,7 @@ export function resolveOptions(opts: unknown): ResolvedOptions {
   } catch (err) {
     throw err instanceof BirchError ? bad(`option ${err.message}`) : err;
   }
-  let cacheSize = DEFAULT_CACHE_SIZE;
+  let cacheSize = defaultCacheSize();
   if (o.cacheSize !== undefined) {
     if (typeof o.cacheSize !== 'number' || !Number.isSafeInteger(o.cacheSize) || o.cacheSize < 0) {
       throw bad(`option cacheSize must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got ${String(o.cacheSize)}`);

@@ -12,14 +12,23 @@
  */
 import { BirchError } from '../errors.js';
 import type { Commit, Tree } from '../btree/index.js';
-import { keyView, rangeIn } from './input.js';
-import type { RangeOptions, Snapshot } from './types.js';
+import type { RangeIn } from './input.js';
+import type { Keyspace } from './keyspace.js';
+import type { Snapshot } from './types.js';
 
-export const pair = (k: Buffer, v: Buffer): [Buffer, Buffer] => [Buffer.from(k), Buffer.from(v)];
-export const keyOnly = (k: Buffer): Buffer => Buffer.from(k);
+/** The bytes of `b` from `skip` on, as a buffer of its own. */
+function tail(b: Buffer, skip: number): Buffer {
+  const out = Buffer.allocUnsafe(b.length - skip);
+  b.copy(out, 0, skip);
+  return out;
+}
+
+/** A range's pair, the key without its keyspace and table prefix (`skip` bytes), both copied. */
+export const pair = (k: Buffer, v: Buffer, skip: number): [Buffer, Buffer] => [tail(k, skip), Buffer.from(v)];
+export const keyOnly = (k: Buffer, _v: Buffer, skip: number): Buffer => tail(k, skip);
 
 /** What a snapshot's iterators hold of their snapshot. */
-interface SnapshotState {
+export interface SnapshotState {
   /** Throws BIRCH_CLOSED once the snapshot is released or the store closed. */
   alive: () => void;
   /** Release functions of the snapshot's unfinished iterators. */
@@ -67,11 +76,10 @@ function pinCommit(
 export function iterate<T>(
   tree: Tree,
   commit: Commit,
-  opts: RangeOptions | undefined,
+  r: RangeIn,
   make: (k: Buffer, v: Buffer) => T,
   owner?: SnapshotState,
 ): IterableIterator<T> {
-  const r = rangeIn(opts);
   const pin = pinCommit(tree, commit, owner?.iterators, undefined);
   let it: IterableIterator<T>;
   try {
@@ -101,7 +109,7 @@ export function iterate<T>(
  * A consistent read-only view of `commit`. `storeAlive` throws BIRCH_CLOSED
  * once the store is closed.
  */
-export function snapshotOf(tree: Tree, commit: Commit, storeAlive: () => void): Snapshot {
+export function snapshotOf(tree: Tree, commit: Commit, storeAlive: () => void, own: Keyspace): Snapshot {
   // Unfinished iterators of this snapshot: they cannot go on once it is
   // released, so release() gives their pins back too.
   const iterators = new Set<() => void>();
@@ -114,15 +122,19 @@ export function snapshotOf(tree: Tree, commit: Commit, storeAlive: () => void): 
   const snap: Snapshot = {
     get: (key) => {
       alive();
-      return tree.lookupIn(commit, keyView(key));
+      return own.get(key, commit);
+    },
+    ttl: (key) => {
+      alive();
+      return own.ttl(key, commit);
     },
     range: (opts) => {
       alive();
-      return iterate(tree, commit, opts, pair, owner);
+      return own.iterate(opts, pair, commit, owner);
     },
     keys: (opts) => {
       alive();
-      return iterate(tree, commit, opts, keyOnly, owner);
+      return own.iterate(opts, keyOnly, commit, owner);
     },
     release: pin.release,
   };

@@ -10,14 +10,28 @@
  * Returned buffers are copies: birch never changes them afterwards, and
  * changing them does not change the store.
  */
+import * as nodePath from 'node:path';
 import { BirchError } from '../errors.js';
-import { MIN_TREE_BLOCK_SIZE, Tree, type Op } from '../btree/index.js';
+import { EntryArena, KS_STORE, MIN_TREE_BLOCK_SIZE, Tree } from '../btree/index.js';
 import { Cleaner, type CleanerStats } from '../cleaner/index.js';
 import { BlockStore } from '../lbs/index.js';
-import { batchIn, entryIn, keyIn, keyView, valueIn } from './input.js';
+import { batchIn, type Space } from './input.js';
+import { Keyspace, type Owner } from './keyspace.js';
 import { resolveOptions } from './options.js';
-import { iterate, keyOnly, pair, snapshotOf } from './readers.js';
-import type { BatchOp, Bytes, CheckReport, OpenOptions, RangeOptions, Snapshot, StoreStats } from './types.js';
+import { backupCommit, checkBackupDest } from './backup.js';
+import { keyOnly, pair, snapshotOf } from './readers.js';
+import type {
+  BackupOptions,
+  BackupResult,
+  BatchOp,
+  Bytes,
+  CheckReport,
+  OpenOptions,
+  RangeOptions,
+  Snapshot,
+  StoreStats,
+  WriteOptions,
+} from './types.js';
 
 /** Open (creating if needed) the store in directory `path`. Synchronous. */
 export function open(path: string, options?: OpenOptions): Store {
@@ -39,7 +53,7 @@ export function open(path: string, options?: OpenOptions): Store {
       );
     }
     const tree = new Tree(lbs, { cacheSize: o.cacheSize, strict: o.strict });
-    return new Store(lbs, tree, o.cleaning, o.spaceTarget);
+    return new Store(lbs, tree, o.cleaning, o.spaceTarget, o.segmentSize);
   } catch (err) {
     lbs.closeSync(); // synchronously: a retried open() must not find the lock still held
     throw err;
@@ -48,96 +62,145 @@ export function open(path: string, options?: OpenOptions): Store {
 
 export type StoreStatsAll = StoreStats & CleanerStats;
 
+/** The tree behind each store, for the api's own helpers (dump.ts); not exported from the package. */
+const trees = new WeakMap<Store, Tree>();
+
+/** @internal The tree behind `db` (api/dump.ts reads it without copying every pair). */
+export function treeOf(db: Store): Tree {
+  const t = trees.get(db);
+  if (t === undefined) throw new BirchError('BIRCH_BAD_ARGUMENT', 'not a store made by open()');
+  return t;
+}
+
+const closedError = (): BirchError => new BirchError('BIRCH_CLOSED', 'store is closed');
+
+/** The store's own keys: keyspace 0, no prefix (btree/entry.ts). */
+const STORE_SPACE: Space = { keyspace: KS_STORE, prefix: new Uint8Array(0) };
+
 export class Store {
   readonly #lbs: BlockStore;
   readonly #tree: Tree;
   readonly #cleaner: Cleaner;
+  readonly #segmentSize: number | undefined;
+  /** Backups running; close() waits for them to stop. */
+  readonly #backups = new Set<Promise<unknown>>();
+
+  /** Where queued writes keep their pairs (btree/arena.ts). */
+  readonly #arena = new EntryArena();
+  /** The store's own keys. */
+  readonly #own: Keyspace;
   #closing: Promise<void> | undefined;
 
   /** @internal Use open(). */
-  constructor(lbs: BlockStore, tree: Tree, cleaning: number, spaceTarget: number) {
+  constructor(lbs: BlockStore, tree: Tree, cleaning: number, spaceTarget: number, segmentSize?: number) {
     this.#lbs = lbs;
     this.#tree = tree;
+    this.#segmentSize = segmentSize;
+    trees.set(this, tree);
+    const owner: Owner = {
+      tree,
+      arena: this.#arena,
+      checkReadable: () => this.#checkNotReleased(),
+      checkWritable: () => this.#checkNotClosing(),
+    };
+    this.#own = new Keyspace(owner, { read: () => STORE_SPACE, write: () => ({ space: STORE_SPACE, before: undefined }) });
     this.#cleaner = new Cleaner(tree, { cleaning, spaceTarget });
     this.#cleaner.start();
   }
 
-  /** The latest committed value of `key`, or undefined. */
+  /** The latest committed value of `key`, or undefined (also once it expired). */
   get(key: Bytes): Buffer | undefined {
-    this.#checkNotReleased();
-    return this.#tree.get(keyView(key));
+    return this.#own.get(key);
   }
 
-  /** Set `key` to `value`; resolves once durable. */
-  put(key: Bytes, value: Bytes): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#checkNotClosing();
-      const op: Op = { kind: 'put', entry: entryIn(key, value) };
-      this.#tree.submit({ op, resolve: resolve as () => void, reject });
-    });
+  /**
+   * Set `key` to `value`; resolves once durable. With `{ ttl }` (ms) the key
+   * expires that long after this call; without, any lifetime it had goes.
+   */
+  put(key: Bytes, value: Bytes, options?: WriteOptions): Promise<void> {
+    return this.#own.put(key, value, options);
   }
 
   /** Remove `key`; resolves true if a value was removed. */
   delete(key: Bytes): Promise<boolean> {
-    return this.#write((): Op => ({ kind: 'del', key: keyIn(key) }));
+    return this.#own.delete(key);
   }
 
-  /** Set `key` only if absent (kivaloo ADD); resolves whether it was set. */
-  add(key: Bytes, value: Bytes): Promise<boolean> {
-    return this.#write((): Op => ({ kind: 'add', entry: entryIn(key, value) }));
+  /** Set `key` only if absent or expired (kivaloo ADD); resolves whether it was set. */
+  add(key: Bytes, value: Bytes, options?: WriteOptions): Promise<boolean> {
+    return this.#own.add(key, value, options);
   }
 
   /** Set `key` only if present (kivaloo MODIFY); resolves whether it was set. */
-  modify(key: Bytes, value: Bytes): Promise<boolean> {
-    return this.#write((): Op => ({ kind: 'modify', entry: entryIn(key, value) }));
+  modify(key: Bytes, value: Bytes, options?: WriteOptions): Promise<boolean> {
+    return this.#own.modify(key, value, options);
   }
 
   /** Set `key` to `value` only if its current value equals `expected` (kivaloo CAS). */
-  cas(key: Bytes, expected: Bytes, value: Bytes): Promise<boolean> {
-    return this.#write(
-      (): Op => ({ kind: 'cas', entry: entryIn(key, value), expected: valueIn(expected, 'expected value') }),
-    );
+  cas(key: Bytes, expected: Bytes, value: Bytes, options?: WriteOptions): Promise<boolean> {
+    return this.#own.cas(key, expected, value, options);
   }
 
   /** Delete `key` only if its current value equals `expected` (kivaloo CAD). */
   cad(key: Bytes, expected: Bytes): Promise<boolean> {
-    return this.#write((): Op => ({ kind: 'cad', key: keyIn(key), expected: valueIn(expected, 'expected value') }));
+    return this.#own.cad(key, expected);
+  }
+
+  /** Set or replace the lifetime of `key` (ms from now; 0 or less deletes it); resolves whether the key exists. */
+  expire(key: Bytes, ms: number): Promise<boolean> {
+    return this.#own.expire(key, ms);
+  }
+
+  /** Remove the lifetime of `key`; resolves whether it had one. */
+  persist(key: Bytes): Promise<boolean> {
+    return this.#own.persist(key);
+  }
+
+  /** Milliseconds `key` has left; Infinity if it does not expire; undefined if absent or expired. */
+  ttl(key: Bytes): number | undefined {
+    return this.#own.ttl(key);
+  }
+
+  /**
+   * Add `by` (default 1) to the counter at `key`, stored as decimal ASCII
+   * digits (absent counts as 0); resolves with the new value (a number, or
+   * a bigint past 2^53). BIRCH_NOT_AN_INTEGER if the value is not a 64-bit
+   * signed integer or the result would leave that range (nothing changes).
+   * Keeps the key's lifetime.
+   */
+  incr(key: Bytes, by: number | bigint = 1): Promise<number | bigint> {
+    return this.#own.incr(key, by);
+  }
+
+  /** Append `bytes` to the value at `key` (absent: empty); resolves with the new length. BIRCH_VALUE_TOO_LARGE past 255 bytes (nothing changes). Keeps the key's lifetime. */
+  append(key: Bytes, bytes: Bytes): Promise<number> {
+    return this.#own.append(key, bytes);
   }
 
   /** Apply puts and deletes atomically: all of them or, on any error, none. */
   batch(ops: BatchOp[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#checkNotClosing();
-      const parsed = batchIn(ops);
+      const parsed = batchIn(this.#arena, ops, () => STORE_SPACE, this.#tree.now());
       if (parsed.length === 0) return resolve();
       this.#tree.submit({ op: parsed, resolve: resolve as () => void, reject });
     });
   }
 
-  #write(make: () => Op): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      this.#checkNotClosing();
-      const op = make();
-      this.#tree.submit({ op, resolve: resolve as (r?: boolean) => void, reject });
-    });
-  }
-
   /** Pairs in key order (or reverse), read lazily from the current commit. */
   range(opts?: RangeOptions): IterableIterator<[Buffer, Buffer]> {
-    this.#checkNotReleased();
-    return iterate(this.#tree, this.#tree.committed, opts, pair);
+    return this.#own.iterate(opts, pair);
   }
 
   /** Keys in key order (or reverse), read lazily from the current commit. */
   keys(opts?: RangeOptions): IterableIterator<Buffer> {
-    this.#checkNotReleased();
-    return iterate(this.#tree, this.#tree.committed, opts, keyOnly);
+    return this.#own.iterate(opts, keyOnly);
   }
 
   /** A consistent read-only view of the current commit; release() it when done. */
   snapshot(): Snapshot {
     this.#checkNotReleased();
-    return snapshotOf(this.#tree, this.#tree.committed, () => this.#checkNotReleased());
+    return snapshotOf(this.#tree, this.#tree.committed, () => this.#checkNotReleased(), this.#own);
   }
 
   /** Figures about the store; see StoreStats. */
@@ -181,10 +244,56 @@ export class Store {
     });
   }
 
-  /** Finish queued writes, stop the cleaner, and release the store. Idempotent. */
+  /**
+   * Copy the latest commit into a new store at `dest` (a missing or empty
+   * directory), while reads and writes go on; resolves once `dest` holds a
+   * complete, fsynced store of exactly that commit: every write acknowledged
+   * before backup() was called, and none of a later batch. Only the live
+   * pages are copied (leaves byte for byte), so the backup is about the size
+   * of the live data. The cleaner frees none of the pages the backup still
+   * needs. Until it resolves, `dest` is not a store; a failed backup removes
+   * what it wrote; closing the store stops a running backup (BIRCH_CLOSED).
+   */
+  backup(dest: string, options?: BackupOptions): Promise<BackupResult> {
+    return new Promise<BackupResult>((resolve, reject) => {
+      this.#checkNotClosing();
+      if (typeof dest !== 'string' || dest.length === 0) {
+        throw new BirchError('BIRCH_BAD_ARGUMENT', 'backup needs a destination directory (a non-empty string)');
+      }
+      if (options !== undefined && (typeof options !== 'object' || options === null)) {
+        throw new BirchError('BIRCH_BAD_ARGUMENT', 'backup options must be an object');
+      }
+      if (options?.onProgress !== undefined && typeof options.onProgress !== 'function') {
+        throw new BirchError('BIRCH_BAD_ARGUMENT', 'backup option onProgress must be a function');
+      }
+      const to = nodePath.resolve(dest);
+      checkBackupDest(this.#lbs.dir, to);
+      // The commit now: everything acknowledged before this call. Pinned at
+      // once, so no later commit's free() can take its pages.
+      const commit = this.#tree.committed;
+      this.#tree.pin(commit);
+      const alive = (): void => {
+        if (this.#closing !== undefined) throw new BirchError('BIRCH_CLOSED', 'store is closed');
+      };
+      const run = backupCommit(this.#tree, commit, to, this.#segmentSize, alive, options).finally(() => {
+        this.#tree.unpin(commit);
+        void this.#tree.releaseSpace();
+      });
+      const tracked = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.#backups.add(tracked);
+      void tracked.finally(() => this.#backups.delete(tracked));
+      run.then(resolve, reject);
+    });
+  }
+
+  /** Finish queued writes, stop the cleaner and any backup, and release the store. Idempotent. */
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closing = (async () => {
+      await Promise.all([...this.#backups]);
       await this.#cleaner.stop();
       await this.#tree.idle();
       await this.#lbs.close();
@@ -199,6 +308,6 @@ export class Store {
 
   /** Writes are refused from the moment close() is called (queued ones still finish). */
   #checkNotClosing(): void {
-    if (this.#closing !== undefined) throw new BirchError('BIRCH_CLOSED', 'store is closed');
+    if (this.#closing !== undefined) throw closedError();
   }
 }

@@ -14,7 +14,8 @@ export interface OpenOptions {
   /** Target size of one segment file in bytes. Defaults to 16 MiB. */
   segmentSize?: number;
   /** Memory bound of the node cache in bytes; clean nodes past it are evicted
-   * least recently used first. Defaults to 256 MiB. */
+   * least recently used first. Defaults to a quarter of the memory the
+   * process may use (the machine's, or its cgroup limit), at least 64 MiB. */
   cacheSize?: number;
   /** false skips every fsync: DATA-LOSS MODE (kivaloo's -L), for benchmarks
    * and tests only; acknowledged writes can be lost on power failure or
@@ -51,13 +52,21 @@ export interface RangeOptions {
   limit?: number;
 }
 
+/** Options of a write that stores a value. */
+export interface WriteOptions {
+  /** Lifetime in milliseconds: the key disappears (to every read, at once) this long after the write is issued. Without it, the key does not expire (a put without ttl clears any lifetime the key had). */
+  ttl?: number;
+}
+
 export type BatchOp =
-  | { type: 'put'; key: Bytes; value: Bytes }
-  | { type: 'del'; key: Bytes };
+  | { type: 'put'; key: Bytes; value: Bytes; ttl?: number; table?: string }
+  | { type: 'del'; key: Bytes; table?: string };
 
 /** A consistent, read-only view of the store at one commit. */
 export interface Snapshot {
   get(key: Bytes): Buffer | undefined;
+  /** Milliseconds the key had left at this view's commit, measured now; Infinity if it does not expire; undefined if absent or expired. */
+  ttl(key: Bytes): number | undefined;
   range(opts?: RangeOptions): IterableIterator<[Buffer, Buffer]>;
   keys(opts?: RangeOptions): IterableIterator<Buffer>;
   /** Let the cleaner reclaim the blocks this view holds. Idempotent. */
@@ -114,4 +123,37 @@ export interface CheckReport {
   keys: number;
   pages: number;
   height: number;
+}
+
+/** Options of Store.backup(). */
+export interface BackupOptions {
+  /** Called after every chunk of pages copied (about 1 MiB), and once at the
+   * end. Defaults to none. */
+  onProgress?: (p: BackupProgress) => void;
+}
+
+export interface BackupProgress {
+  /** Pages copied so far. */
+  pages: number;
+  /** Pages of the commit being copied. */
+  total: number;
+  /** Bytes written so far (pages times the block size). */
+  bytes: number;
+}
+
+/** What Store.backup() made. */
+export interface BackupResult {
+  /** The backup's directory (absolute). */
+  dir: string;
+  /** Sequence number of the commit copied (the backup's last commit). */
+  seq: number;
+  /** Pairs in it. */
+  keys: number;
+  /** Pages in it: the live pages of that commit, nothing else. */
+  pages: number;
+  /** Bytes of its blocks (pages times the block size); its segment files
+   * are created at full size, so the last one may be larger, sparsely. */
+  bytes: number;
+  /** Time the copy took. */
+  seconds: number;
 }

@@ -18,6 +18,7 @@
  */
 import { internalError } from '../errors.js';
 import type { NodeCache } from './cache.js';
+import type { Slicer } from './slice.js';
 import { shortSeparator } from './compare.js';
 import {
   CHILD_POINTER_SIZE,
@@ -55,7 +56,21 @@ export class Balancer {
 
   /** Rebalance the dirty tree under `root` (itself dirty). */
   run(root: Node): BalanceResult {
-    let { pieces, seps } = this.balance(root);
+    const { pieces, seps } = this.balance(root);
+    return this.finish(root, pieces, seps);
+  }
+
+  /**
+   * run(), yielding the event loop between the subtrees of parents two or
+   * more levels up once `slicer` says a slice is used up (slice.ts).
+   */
+  async runSliced(root: Node, slicer: Slicer): Promise<BalanceResult> {
+    const { pieces, seps } = await this.balanceSliced(root, slicer);
+    return this.finish(root, pieces, seps);
+  }
+
+  /** Grow or shrink the root until one node holds all of `pieces`. */
+  private finish(root: Node, pieces: Node[], seps: Buffer[]): BalanceResult {
     let level = root.leaf ? 0 : root.level;
     if (pieces.length === 0) {
       pieces = [Leaf.empty()];
@@ -96,6 +111,24 @@ export class Balancer {
       const { pieces, seps } = this.balance(kid);
       this.replaceChild(node, i, pieces, seps);
     }
+    return this.afterChildren(node);
+  }
+
+  private async balanceSliced(node: Node, slicer: Slicer): Promise<{ pieces: Node[]; seps: Buffer[] }> {
+    if (node.leaf || node.level < 2) return this.balance(node);
+    const children = node.children!;
+    for (let i = children.length - 1; i >= 0; i--) {
+      const kid = children[i];
+      if (kid === undefined) continue;
+      const { pieces, seps } = await this.balanceSliced(kid, slicer);
+      this.replaceChild(node, i, pieces, seps);
+      await slicer.maybeYield();
+    }
+    return this.afterChildren(node);
+  }
+
+  /** A parent whose children are balanced: merge them, then split it if it grew too big. */
+  private afterChildren(node: Parent): { pieces: Node[]; seps: Buffer[] } {
     this.mergePass(node);
     if (node.count === 0) {
       this.pagesDelta--;
@@ -111,13 +144,13 @@ export class Balancer {
     if (n === 0) {
       // Drop child i and one separator next to it: its neighbour takes its range.
       const sepIndex = i > 0 ? i - 1 : 0;
-      if (p.keys.length > 0) p.keys.splice(sepIndex, 1);
+      if (p.keys.length > 0) p.ownKeys().splice(sepIndex, 1);
       // Its neighbours are now adjacent: the merge pass must look at them
       // even if both are clean.
       if (i > 0 && p.blocks[i - 1] !== DIRTY) this.recheck.add(p.blocks[i - 1]!);
       if (i + 1 < p.blocks.length && p.blocks[i + 1] !== DIRTY) this.recheck.add(p.blocks[i + 1]!);
     } else {
-      p.keys.splice(i, 0, ...seps);
+      p.ownKeys().splice(i, 0, ...seps);
     }
     p.children!.splice(i, 1, ...pieces);
     p.blocks.splice(i, 1, ...pieces.map(() => DIRTY));
@@ -137,10 +170,9 @@ export class Balancer {
       }
       const left = a ?? this.cache.get(p.blocks[i]!);
       const right = b ?? this.cache.get(p.blocks[i + 1]!);
-      const sep = p.keys[i]!;
       const merged = left.leaf
         ? left.size + right.size - PAGE_HEADER_SIZE
-        : left.size + right.size - PAGE_HEADER_SIZE + separatorSize(sep);
+        : left.size + right.size - PAGE_HEADER_SIZE + 1 + p.separatorLength(i);
       if (merged > this.mergeLimit && left.count > 0 && right.count > 0) {
         i++;
         continue;
@@ -149,13 +181,14 @@ export class Balancer {
       if (right.blockNo !== DIRTY) this.nodesReplaced.push(right.blockNo);
       const r = right.blockNo === DIRTY ? right : right.cloneDirty();
       if (l.leaf && r.leaf) {
+        l.mutable();
         for (let j = 0; j < r.count; j++) {
           l.bufs!.push(r.bufAt(j));
           (l.offs as number[]).push(r.offs[j]!);
         }
         l.size += r.size - PAGE_HEADER_SIZE;
       } else if (!l.leaf && !r.leaf) {
-        l.keys.push(sep, ...r.keys);
+        l.ownKeys().push(p.keys[i]!, ...r.keys);
         l.blocks.push(...r.blocks);
         l.oldest.push(...r.oldest);
         l.children!.push(...r.children!);
@@ -163,7 +196,7 @@ export class Balancer {
       } else {
         throw internalError('siblings of different kinds');
       }
-      p.keys.splice(i, 1);
+      p.ownKeys().splice(i, 1);
       p.children!.splice(i + 1, 1);
       p.blocks.splice(i + 1, 1);
       p.oldest.splice(i + 1, 1);
@@ -198,6 +231,7 @@ export class Balancer {
     let left = node.size - PAGE_HEADER_SIZE;
     let start = 0;
     if (node.leaf) {
+      node.mutable();
       const bufs = node.bufs!;
       const offs = node.offs as number[];
       const n = bufs.length;

@@ -1,9 +1,12 @@
 /**
  * The node cache: clean nodes by block number, bounded in bytes.
  *
- * Eviction is least-recently-used, kept with an intrusive doubly linked list
- * (a hit moves its entry to the front with a few pointer writes and no
- * allocation; eviction takes from the back). A hit on an entry that is
+ * Eviction is least-recently-used, kept with a doubly linked list through
+ * the nodes themselves (a hit moves its node to the front with a few pointer writes and no
+ * allocation; eviction takes from the back). A cached parent also refers to
+ * each child a lookup went through (Parent.childRefs), so most lookups never
+ * touch the map; such a use only sets the child's `ref` bit, and eviction
+ * gives a node whose bit is set a second chance (CLOCK) instead of taking it. A hit on an entry that is
  * already among the most recent quarter of the cache does not move it: the
  * order among those cannot matter for eviction, and the hottest nodes (the
  * top of the tree, hit on every lookup) stop paying for the list at all. Dirty nodes are never in the cache;
@@ -25,44 +28,58 @@ export function nodeCost(node: Node): number {
   return node.size + NODE_OVERHEAD + PER_SEPARATOR_OVERHEAD * node.count;
 }
 
-interface Entry {
-  node: Node;
-  cost: number;
-  /** Value of the cache's clock when the entry last moved to the front. */
-  stamp: number;
-  prev: Entry | undefined;
-  next: Entry | undefined;
+/**
+ * A node leaves the cache: no cached parent may refer to it any more (else
+ * the parent would keep it in memory past the cache's bound), and, for a
+ * parent, its references to its children go (they may outlive it).
+ */
+function detach(node: Node): void {
+  const owner = node.owner;
+  if (owner !== undefined) {
+    const refs = owner.childRefs;
+    if (refs !== undefined && refs[node.ownerSlot] === node) refs[node.ownerSlot] = undefined;
+    node.owner = undefined;
+  }
+  if (!node.leaf && node.childRefs !== undefined) {
+    for (const c of node.childRefs) if (c !== undefined && c.owner === node) c.owner = undefined;
+    node.childRefs = undefined;
+  }
 }
 
 export class NodeCache {
-  private readonly map = new Map<number, Entry>();
-  /** Most recently used first. */
-  private head: Entry | undefined;
-  private tail: Entry | undefined;
+  private readonly map = new Map<number, Node>();
+  /** Most recently used first (linked through the nodes' lruPrev and lruNext). */
+  private head: Node | undefined;
+  private tail: Node | undefined;
   private bytes = 0;
-  /** Counts moves to the front: entry i moved since stamp s is i - s moves back. */
+  /** Counts moves to the front: a node moved since stamp s is clock - s moves back. */
   private clock = 0;
   hits = 0;
   misses = 0;
 
+  /** Where a block is stored, for the error a malformed page raises. */
+  private readonly locate: (blockNo: number) => { file: string; offset: number } | undefined;
+
   constructor(
     private readonly lbs: BlockStore,
     readonly limit: number,
-  ) {}
+  ) {
+    this.locate = (blockNo) => lbs.locate(blockNo);
+  }
 
   /** The clean node stored at `blockNo`, from memory or read from disk. */
   get(blockNo: number): Node {
     const e = this.map.get(blockNo);
     if (e !== undefined) {
       this.hits++;
-      if (this.clock - e.stamp > this.map.size >> 2) {
+      if (this.clock - e.lruStamp > this.map.size >> 2) {
         this.unlink(e);
         this.pushFront(e);
       }
-      return e.node;
+      return e;
     }
     this.misses++;
-    const { node } = decodePage(this.lbs.read(blockNo), blockNo, this.lbs.locate(blockNo));
+    const { node } = decodePage(this.lbs.readView(blockNo), blockNo, this.locate);
     this.insert(node);
     return node;
   }
@@ -70,42 +87,54 @@ export class NodeCache {
   /** Add a node that was just written (or read) at `node.blockNo`. */
   insert(node: Node): void {
     const old = this.map.get(node.blockNo);
-    if (old !== undefined) this.remove(node.blockNo, old);
-    const e: Entry = { node, cost: nodeCost(node), stamp: 0, prev: undefined, next: undefined };
-    this.map.set(node.blockNo, e);
-    this.pushFront(e);
-    this.bytes += e.cost;
+    if (old !== undefined) this.remove(old);
+    node.lruCost = nodeCost(node);
+    this.map.set(node.blockNo, node);
+    this.pushFront(node);
+    this.bytes += node.lruCost;
+    node.ref = false;
+    if (!node.leaf) node.childRefs = new Array<Node | undefined>(node.count).fill(undefined);
     // Keep a handful of nodes even under a tiny limit (the root's path).
     while (this.bytes > this.limit && this.map.size > 8) {
       const victim = this.tail!;
-      this.remove(victim.node.blockNo, victim);
+      if (victim.ref) {
+        // Used through a parent's reference since it last came round: a second chance.
+        victim.ref = false;
+        this.unlink(victim);
+        this.pushFront(victim);
+        continue;
+      }
+      this.remove(victim);
     }
   }
 
-  /** Forget the node at `blockNo`, if cached (it was replaced by a commit). */
-  drop(blockNo: number): void {
+  /** Forget the node at `blockNo`, if cached (it was replaced by a commit); returns it. */
+  drop(blockNo: number): Node | undefined {
     const e = this.map.get(blockNo);
-    if (e !== undefined) this.remove(blockNo, e);
+    if (e === undefined) return undefined;
+    this.remove(e);
+    return e;
   }
 
-  private remove(blockNo: number, e: Entry): void {
-    this.map.delete(blockNo);
+  private remove(e: Node): void {
+    this.map.delete(e.blockNo);
     this.unlink(e);
-    this.bytes -= e.cost;
+    this.bytes -= e.lruCost;
+    detach(e);
   }
 
-  private unlink(e: Entry): void {
-    if (e.prev !== undefined) e.prev.next = e.next;
-    else this.head = e.next;
-    if (e.next !== undefined) e.next.prev = e.prev;
-    else this.tail = e.prev;
-    e.prev = e.next = undefined;
+  private unlink(e: Node): void {
+    if (e.lruPrev !== undefined) e.lruPrev.lruNext = e.lruNext;
+    else this.head = e.lruNext;
+    if (e.lruNext !== undefined) e.lruNext.lruPrev = e.lruPrev;
+    else this.tail = e.lruPrev;
+    e.lruPrev = e.lruNext = undefined;
   }
 
-  private pushFront(e: Entry): void {
-    e.stamp = ++this.clock;
-    e.next = this.head;
-    if (this.head !== undefined) this.head.prev = e;
+  private pushFront(e: Node): void {
+    e.lruStamp = ++this.clock;
+    e.lruNext = this.head;
+    if (this.head !== undefined) this.head.lruPrev = e;
     this.head = e;
     if (this.tail === undefined) this.tail = e;
   }

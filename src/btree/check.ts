@@ -16,6 +16,7 @@
 import { BirchError, messageWithoutPlace } from '../errors.js';
 import type { BlockStore } from '../lbs/index.js';
 import type { Commit } from './commit.js';
+import { KS_EXPIRY } from './entry.js';
 import { decodePage, type DecodedPage } from './serialize.js';
 
 /** What kind of problem the checker found. */
@@ -64,6 +65,7 @@ export interface CheckResult {
 
 interface Sub {
   keys: number;
+  internal: number;
   pages: number;
   oldest: number;
   level: number;
@@ -79,7 +81,7 @@ export function checkTree(lbs: BlockStore, commit: Commit, nodeCapacity: number)
 
   const read = (blockNo: number): DecodedPage | undefined => {
     try {
-      return decodePage(lbs.read(blockNo), blockNo, lbs.locate(blockNo));
+      return decodePage(lbs.read(blockNo), blockNo, (b) => lbs.locate(b));
     } catch (err) {
       const e = err instanceof BirchError ? err : undefined;
       report('unreadable', e === undefined ? String(err) : messageWithoutPlace(e), blockNo, {
@@ -104,20 +106,22 @@ export function checkTree(lbs: BlockStore, commit: Commit, nodeCapacity: number)
       (lo === undefined || k.compare(lo) >= 0) && (hi === undefined || k.compare(hi) < 0);
     if (node.leaf) {
       let prev: Buffer | undefined;
+      let internal = 0;
       for (let i = 0; i < node.count; i++) {
         const k = node.keyAt(i);
+        if (k[0]! >= KS_EXPIRY) internal++;
         if (prev !== undefined && prev.compare(k) >= 0) report('order', `keys out of order at ${i}`, blockNo);
         if (!inBounds(k)) report('bounds', `key ${i} outside its parent's separators`, blockNo);
         prev = k;
       }
-      return { keys: node.count, pages: 1, oldest: blockNo, level: 0 };
+      return { keys: node.count, internal, pages: 1, oldest: blockNo, level: 0 };
     }
     for (let i = 0; i < node.keys.length; i++) {
       const k = node.keys[i]!;
       if (i > 0 && node.keys[i - 1]!.compare(k) >= 0) report('order', `separators out of order at ${i}`, blockNo);
       if (!inBounds(k)) report('bounds', `separator ${i} outside its parent's bounds`, blockNo);
     }
-    const sum: Sub = { keys: 0, pages: 1, oldest: Infinity, level: node.level };
+    const sum: Sub = { keys: 0, internal: 0, pages: 1, oldest: Infinity, level: node.level };
     for (let i = 0; i < node.count; i++) {
       const child = node.blocks[i]!;
       if (child >= blockNo) report('structure', `child ${i} (block ${child}) not written before its parent`, blockNo);
@@ -132,6 +136,7 @@ export function checkTree(lbs: BlockStore, commit: Commit, nodeCapacity: number)
         report('oldest-pointer', `oldest-leaf pointer of child ${i} is ${node.oldest[i]}, subtree's oldest leaf is ${sub.oldest}`, blockNo);
       }
       sum.keys += sub.keys;
+      sum.internal += sub.internal;
       sum.pages += sub.pages;
       sum.oldest = Math.min(sum.oldest, sub.oldest);
     }
@@ -143,6 +148,7 @@ export function checkTree(lbs: BlockStore, commit: Commit, nodeCapacity: number)
   if (total === undefined) return { ok: false, problems, keys: 0, pages: 0, height: 0 };
   const height = total.level + 1;
   if (total.keys !== commit.keys) report('trailer', `trailer says ${commit.keys} keys, tree holds ${total.keys}`, rootBlock);
+  if (total.internal !== commit.internal) report('trailer', `trailer says ${commit.internal} internal entries, tree holds ${total.internal}`, rootBlock);
   if (total.pages !== commit.pages) report('trailer', `trailer says ${commit.pages} pages, tree has ${total.pages}`, rootBlock);
   if (height !== commit.height) report('trailer', `trailer says height ${commit.height}, tree is ${height}`, rootBlock);
   if (total.oldest !== commit.oldest) report('trailer', `trailer says oldest leaf ${commit.oldest}, tree's is ${total.oldest}`, rootBlock);

@@ -19,8 +19,9 @@
 import { invariant } from '../errors.js';
 import type { BlockStore } from '../lbs/index.js';
 import type { NodeCache } from './cache.js';
-import { DIRTY, Leaf, type Node } from './node.js';
+import { DIRTY, type Node } from './node.js';
 import { encodePage, type CommitTrailer } from './serialize.js';
+import { Slicer } from './slice.js';
 
 /** The committed state: the root every reader starts from. */
 export interface Commit {
@@ -28,7 +29,10 @@ export interface Commit {
   /** A store that never committed: the root is a virtual empty leaf on no block. */
   empty: boolean;
   seq: number;
+  /** Entries in the tree, in every keyspace (entry.ts). */
   keys: number;
+  /** Of those, the store's own (expiry index, table catalog, dropped tables). */
+  internal: number;
   pages: number;
   height: number;
   /** Oldest leaf block in the tree: every live block is at or above it. */
@@ -44,18 +48,25 @@ export async function writeCommit(
   prev: Commit,
   root: Node,
   keysDelta: number,
+  internalDelta: number,
   pagesDelta: number,
+  slicer: Slicer = new Slicer(),
 ): Promise<Commit> {
   // Steps 1 and 2: number and serialize, children first.
   const base = lbs.nextBlock;
-  const nodes: Node[] = [];
   const pages: Buffer[] = [];
-  const offsets: Uint32Array[] = [];
+  const cleans: Node[] = [];
   const oldestOf = (n: Node): number => {
     if (n.leaf) return n.blockNo;
     let m = Infinity;
     for (const o of n.oldest) if (o < m) m = o;
     return m;
+  };
+  const encode = (n: Node, trailer: Omit<CommitTrailer, 'oldest'> | undefined): void => {
+    n.blockNo = base + pages.length;
+    const { payload, clean } = encodePage(n, trailer === undefined ? undefined : { ...trailer, oldest: oldestOf(n) });
+    pages.push(payload);
+    cleans.push(clean);
   };
   const visit = (n: Node, trailer: Omit<CommitTrailer, 'oldest'> | undefined): void => {
     if (!n.leaf) {
@@ -68,38 +79,39 @@ export async function writeCommit(
         n.oldest[i] = oldestOf(kid);
       }
     }
-    n.blockNo = base + nodes.length;
-    nodes.push(n);
-    const offs = new Uint32Array(n.leaf ? n.count : n.count - 1);
-    offsets.push(offs);
-    pages.push(encodePage(n, trailer === undefined ? undefined : { ...trailer, oldest: oldestOf(n) }, offs));
+    encode(n, trailer);
+  };
+  // The same walk, yielding the event loop between the subtrees of parents
+  // two or more levels up when a slice is used up.
+  const visitSliced = async (n: Node, trailer: Omit<CommitTrailer, 'oldest'> | undefined): Promise<void> => {
+    if (n.leaf || n.level < 2) return visit(n, trailer);
+    const children = n.children!;
+    for (let i = 0; i < children.length; i++) {
+      const kid = children[i];
+      if (kid === undefined) continue;
+      await visitSliced(kid, undefined);
+      n.blocks[i] = kid.blockNo;
+      n.oldest[i] = oldestOf(kid);
+      await slicer.maybeYield();
+    }
+    encode(n, trailer);
   };
   invariant(root.blockNo === DIRTY, 'commit root must be dirty');
   const height = root.leaf ? 1 : root.level + 1;
   const next = {
     seq: prev.seq + 1,
     keys: prev.keys + keysDelta,
+    internal: prev.internal + internalDelta,
     pages: prev.pages + pagesDelta,
     height,
   };
-  visit(root, next);
+  await visitSliced(root, next);
 
   // Step 3: one append, one fsync.
-  await lbs.append(pages);
+  await lbs.append(pages, () => slicer.maybeYield());
 
   // Step 4: the new pages become the committed tree.
-  let clean: Node | undefined;
-  for (let i = 0; i < nodes.length; i++) {
-    const n = nodes[i]!;
-    if (n.leaf) {
-      clean = Leaf.packed(n.blockNo, pages[i]!.subarray(0, n.size), offsets[i]!, n.size);
-    } else {
-      n.children = undefined;
-      n.page = pages[i]!;
-      n.sepOffs = offsets[i]!;
-      clean = n;
-    }
-    cache.insert(clean);
-  }
-  return { root: clean!, empty: false, ...next, oldest: oldestOf(clean!) };
+  for (const n of cleans) cache.insert(n);
+  const clean = cleans[cleans.length - 1]!;
+  return { root: clean, empty: false, ...next, oldest: oldestOf(clean) };
 }

@@ -1,33 +1,35 @@
 /**
  * Searching within one node, and descending from a root to a leaf.
  *
+ * Clean nodes are searched through their key heads (heads.ts): the search
+ * key's bytes are compared with the node's shared prefix once, then the
+ * binary search compares u32 heads and reads key bytes only on a tie.
+ * Dirty nodes (a batch's working copies) are searched byte by byte.
+ *
  * @internal
  */
 import type { NodeCache } from './cache.js';
 import { compareBytes } from './compare.js';
+import { FLAG_DEADLINE, expiredAt } from './entry.js';
+import { headAt } from './heads.js';
 import type { Leaf, Node, Parent } from './node.js';
 
 /**
- * Binary search of `key` in a leaf: the index of the key if present (found),
- * else the index it would be inserted at.
+ * Binary search of the key `kb[ks, ke)` in a leaf: its index if present, else
+ * -(the index it would be inserted at) - 1. No allocation.
  */
-export function leafSearch(leaf: Leaf, kb: Uint8Array, ks: number, ke: number): { found: boolean; index: number } {
-  let lo = 0;
+export function leafSearch(leaf: Leaf, kb: Uint8Array, ks: number, ke: number): number {
+  const heads = leaf.heads;
+  if (heads !== undefined) return cleanLeafSearch(leaf, heads, kb, ks, ke);
   let hi = leaf.count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const c = leaf.compareKey(kb, ks, ke, mid);
-    if (c === 0) return { found: true, index: mid };
-    if (c > 0) lo = mid + 1;
-    else hi = mid;
+  // Keys arriving in order (a load, an append) land past the last key: one comparison.
+  if (hi > 0) {
+    const c = leaf.compareKey(kb, ks, ke, hi - 1);
+    if (c > 0) return -hi - 1;
+    if (c === 0) return hi - 1;
+    hi--;
   }
-  return { found: false, index: lo };
-}
-
-/** Index of `key` in a leaf, or -1. The read path's variant: no allocation. */
-export function leafFind(leaf: Leaf, kb: Uint8Array, ks: number, ke: number): number {
   let lo = 0;
-  let hi = leaf.count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const c = leaf.compareKey(kb, ks, ke, mid);
@@ -35,22 +37,70 @@ export function leafFind(leaf: Leaf, kb: Uint8Array, ks: number, ke: number): nu
     if (c > 0) lo = mid + 1;
     else hi = mid;
   }
-  return -1;
+  return -lo - 1;
+}
+
+function cleanLeafSearch(leaf: Leaf, heads: Uint32Array, kb: Uint8Array, ks: number, ke: number): number {
+  const n = heads.length;
+  if (n === 0) return -1;
+  const page = leaf.page!;
+  const offs = leaf.offs as Uint32Array;
+  const prefix = leaf.prefix;
+  // The shared prefix, compared once: a key that leaves it sorts before or after every key here.
+  const first = offs[0]! + 1;
+  for (let j = 0; j < prefix; j++) {
+    if (ks + j >= ke) return -1; // a proper prefix of every key: before them all
+    const d = kb[ks + j]! - page[first + j]!;
+    if (d !== 0) return d < 0 ? -1 : -n - 1;
+  }
+  const h = headAt(kb, ks + prefix, ke);
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const hm = heads[mid]!;
+    if (h > hm) lo = mid + 1;
+    else if (h < hm) hi = mid;
+    else {
+      const off = offs[mid]!;
+      const c = compareBytes(kb, ks + prefix, ke, page, off + 1 + prefix, off + 2 + page[off]!);
+      if (c === 0) return mid;
+      if (c > 0) lo = mid + 1;
+      else hi = mid;
+    }
+  }
+  return -lo - 1;
 }
 
 /** Which child of `p` covers the key `kb[ks, ke)`: the number of separators <= key. */
 export function childIndex(p: Parent, kb: Uint8Array, ks: number, ke: number): number {
-  const offs = p.sepOffs;
-  if (offs !== undefined) {
-    // A clean parent: separators straight from its page.
+  const heads = p.heads;
+  if (heads !== undefined) {
+    // A clean parent: separators straight from its page, through their heads.
+    const n = heads.length;
+    if (n === 0) return 0;
     const page = p.page!;
+    const offs = p.sepOffs!;
+    const prefix = p.prefix;
+    const first = offs[0]! + 1;
+    for (let j = 0; j < prefix; j++) {
+      if (ks + j >= ke) return 0; // a proper prefix of every separator: before them all
+      const d = kb[ks + j]! - page[first + j]!;
+      if (d !== 0) return d < 0 ? 0 : n;
+    }
+    const h = headAt(kb, ks + prefix, ke);
     let lo = 0;
-    let hi = offs.length;
+    let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const off = offs[mid]!;
-      if (compareBytes(kb, ks, ke, page, off + 1, off + 1 + page[off]!) >= 0) lo = mid + 1;
-      else hi = mid;
+      const hm = heads[mid]!;
+      if (h > hm) lo = mid + 1;
+      else if (h < hm) hi = mid;
+      else {
+        const off = offs[mid]!;
+        if (compareBytes(kb, ks + prefix, ke, page, off + 1 + prefix, off + 2 + page[off]!) >= 0) lo = mid + 1;
+        else hi = mid;
+      }
     }
     return lo;
   }
@@ -66,28 +116,66 @@ export function childIndex(p: Parent, kb: Uint8Array, ks: number, ke: number): n
   return lo;
 }
 
-/** Child i of `p`: the dirty node it holds, or the clean node from the cache. */
+/**
+ * Child i of `p`: the dirty node it holds, or the clean node, through the
+ * parent's reference when it has one (a cached clean parent), else from the
+ * cache, which the reference then remembers.
+ */
 export function childAt(cache: NodeCache, p: Parent, i: number): Node {
-  return p.children?.[i] ?? cache.get(p.blocks[i]!);
+  const dirty = p.children;
+  if (dirty !== undefined) {
+    const c = dirty[i];
+    if (c !== undefined) return c;
+    return cache.get(p.blocks[i]!);
+  }
+  const refs = p.childRefs;
+  if (refs === undefined) return cache.get(p.blocks[i]!);
+  let c = refs[i];
+  if (c !== undefined) {
+    c.ref = true;
+    cache.hits++;
+    return c;
+  }
+  c = cache.get(p.blocks[i]!);
+  // get() may have evicted p itself (its refs are gone then): refer only from a cached parent.
+  if (p.childRefs === refs && c.owner === undefined) {
+    refs[i] = c;
+    c.owner = p;
+    c.ownerSlot = i;
+  }
+  return c;
 }
 
 /** The leaf whose key range covers the key `kb[ks, ke)`, without changing anything. */
 export function findLeaf(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number): Leaf {
   let n = root;
+  n.ref = true; // the root is never looked up in the cache: keep it from looking unused
   while (!n.leaf) n = childAt(cache, n, childIndex(n, kb, ks, ke));
   return n;
 }
 
-/** Look `key` up in the tree under `root`; the value's bytes (a view), or undefined. */
-export function lookup(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number): Buffer | undefined {
+/**
+ * Look the sort key `kb[ks, ke)` up in the tree under `root`: the index of
+ * its live entry in the leaf returned through `out`, or -1 (absent, or its
+ * deadline is at or before `now()`, read only for entries that have one).
+ */
+export function lookupLive(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number, now: () => number): { leaf: Leaf; index: number } | undefined {
   const leaf = findLeaf(cache, root, kb, ks, ke);
-  const i = leafFind(leaf, kb, ks, ke);
-  return i < 0 ? undefined : leaf.valueAt(i);
+  const i = leafSearch(leaf, kb, ks, ke);
+  if (i < 0) return undefined;
+  const b = leaf.bufAt(i);
+  const off = leaf.offs[i]!;
+  if ((b[off + 2 + b[off]!]! & FLAG_DEADLINE) !== 0 && expiredAt(b, off, now())) return undefined;
+  return { leaf, index: i };
 }
 
-/** Look `key` up; the value as a new buffer of its own, or undefined. */
-export function lookupCopy(cache: NodeCache, root: Node, key: Buffer): Buffer | undefined {
-  const leaf = findLeaf(cache, root, key, 0, key.length);
-  const i = leafFind(leaf, key, 0, key.length);
-  return i < 0 ? undefined : leaf.valueCopy(i);
+/** Look the sort key `kb[ks, ke)` up; its live value as a new buffer of its own, or undefined. */
+export function lookupCopy(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number, now: () => number): Buffer | undefined {
+  const leaf = findLeaf(cache, root, kb, ks, ke);
+  const i = leafSearch(leaf, kb, ks, ke);
+  if (i < 0) return undefined;
+  const b = leaf.bufAt(i);
+  const off = leaf.offs[i]!;
+  if ((b[off + 2 + b[off]!]! & FLAG_DEADLINE) !== 0 && expiredAt(b, off, now())) return undefined;
+  return leaf.valueCopy(i);
 }

@@ -7,5 +7,19 @@ export type { RangeIterator, Bound } from './range.js';
 export type { CheckResult, CheckProblem } from './check.js';
 export type { Commit } from './commit.js';
 export type { OldestLeaves } from './cleaning.js';
-export { makeEntry } from './node.js';
+export type { CopyOptions, CopyProgress } from './copy.js';
+export {
+  makeEntry,
+  sortKey,
+  entrySize,
+  writeEntryHead,
+  writeValueHead,
+  writeDeadline,
+  KS_STORE,
+  KS_TABLES,
+  KS_EXPIRY,
+  KS_CATALOG,
+  KS_DROPPED,
+} from './entry.js';
+export { EntryArena, copyInto } from './arena.js';
 export { MAX_KEY_SIZE, MAX_VALUE_SIZE, MIN_TREE_BLOCK_SIZE } from './serialize.js';

@@ -7,6 +7,7 @@
  * @internal
  */
 import type { NodeCache } from './cache.js';
+import { FLAG_DEADLINE, expiredAt } from './entry.js';
 import { childAt, childIndex, leafSearch } from './find.js';
 import type { Leaf, Node, Parent } from './node.js';
 
@@ -31,6 +32,7 @@ export class RangeIterator<T> implements IterableIterator<T> {
     limit: number,
     private readonly make: (key: Buffer, value: Buffer) => T,
     private readonly onDone: () => void,
+    private readonly now: () => number = Date.now,
   ) {
     this.remaining = limit;
     if (limit <= 0 || (lo !== undefined && hi !== undefined && emptyInterval(lo, hi))) {
@@ -67,6 +69,10 @@ export class RangeIterator<T> implements IterableIterator<T> {
         }
         this.pos++;
       }
+      // An entry whose deadline passed is invisible (the clock read only for entries that have one).
+      const b = leaf.bufAt(i);
+      const off = leaf.offs[i]!;
+      if ((b[off + 2 + b[off]!]! & FLAG_DEADLINE) !== 0 && expiredAt(b, off, this.now())) continue;
       const value = this.make(key, leaf.valueAt(i));
       if (--this.remaining <= 0) this.finish();
       return { done: false, value };
@@ -103,7 +109,9 @@ export class RangeIterator<T> implements IterableIterator<T> {
       this.pos = this.reverse ? node.count - 1 : 0;
       return;
     }
-    const { found, index } = leafSearch(node, bound.key, 0, bound.key.length);
+    const at = leafSearch(node, bound.key, 0, bound.key.length);
+    const found = at >= 0;
+    const index = found ? at : -at - 1;
     if (this.reverse) this.pos = found && bound.inclusive ? index : index - 1;
     else this.pos = found && !bound.inclusive ? index + 1 : index;
   }

@@ -17,11 +17,15 @@ import { NodeCache } from './cache.js';
 import { checkTree, type CheckResult } from './check.js';
 import { OldestLeaves } from './cleaning.js';
 import { EMPTY_ROOT, type Commit } from './commit.js';
-import { lookupCopy } from './find.js';
+import { copyCommit, type CopyOptions } from './copy.js';
+import { deadlineAt } from './entry.js';
+import { lookupCopy, lookupLive } from './find.js';
 import { GroupCommit, type Request } from './group.js';
+import type { Op } from './mutate.js';
 import { Leaf } from './node.js';
 import { RangeIterator, type Bound } from './range.js';
-import { MIN_NODE_CAPACITY, TRAILER_SIZE, decodePage } from './serialize.js';
+import { records } from './records.js';
+import { FLAG_ROOT, MIN_NODE_CAPACITY, TRAILER_MAGIC_1, TRAILER_SIZE, decodePage } from './serialize.js';
 
 export interface TreeOptions {
   /** Node cache bound in bytes. */
@@ -29,6 +33,8 @@ export interface TreeOptions {
   /** Check every balanced working tree in memory before it is written
    * (sanity.ts); a broken rule fails the batch with BIRCH_INTERNAL. */
   strict?: boolean;
+  /** The clock deadlines are compared with, in ms since the epoch. Defaults to Date.now (tests inject one). */
+  now?: () => number;
 }
 
 /** The facts about the log that the cleaner decides by: a read-only view of the block store. */
@@ -67,6 +73,8 @@ export class Tree {
   private readonly lbs: BlockStore;
   private readonly cache: NodeCache;
   private readonly strict: boolean;
+  /** The clock deadlines are compared with (ms since the epoch). */
+  readonly now: () => number;
   private current: Commit;
   private readonly group: GroupCommit;
   private readonly hooks: TreeHooks[] = [];
@@ -82,6 +90,7 @@ export class Tree {
     this.nodeCapacity = lbs.pageCapacity - TRAILER_SIZE;
     invariant(this.nodeCapacity >= MIN_NODE_CAPACITY, `block size ${lbs.blockSize} is too small for the B+tree`);
     this.strict = opts.strict === true;
+    this.now = opts.now ?? Date.now;
     this.cache = new NodeCache(lbs, opts.cacheSize);
     this.current = this.recover();
     const tree = this; // eslint-disable-line @typescript-eslint/no-this-alias
@@ -95,6 +104,7 @@ export class Tree {
         return tree.current;
       },
       publish: (next, replaced, requests) => this.publish(next, replaced, requests),
+      now: () => this.now(),
     };
     this.group = new GroupCommit(async (batch) => {
       const info = await runBatch(target, batch);
@@ -109,10 +119,19 @@ export class Tree {
     if (this.lbs.nextBlock === 0) {
       const root = Leaf.empty();
       root.blockNo = EMPTY_ROOT;
-      return { root, empty: true, seq: 0, keys: 0, pages: 1, height: 1, oldest: 0 };
+      return { root, empty: true, seq: 0, keys: 0, internal: 0, pages: 1, height: 1, oldest: 0 };
     }
     const blockNo = this.lbs.nextBlock - 1;
-    const { node, trailer } = decodePage(this.lbs.read(blockNo), blockNo, this.lbs.locate(blockNo));
+    const payload = this.lbs.read(blockNo);
+    // The page format's version is the commit trailer's magic: refuse an
+    // older one by name rather than as damage.
+    if (payload.length >= 4 && (payload[1]! & FLAG_ROOT) !== 0 && payload.readUInt32LE(payload.length - 4) === TRAILER_MAGIC_1) {
+      throw new BirchError(
+        'BIRCH_VERSION',
+        `the store's pages are in the format of birch 0.1.0 (commit trailer BRT1); this birch writes BRT3: export it with that birch (birch dump) and load it into a new store (birch load)`,
+      );
+    }
+    const { node, trailer } = decodePage(payload, blockNo, (b) => this.lbs.locate(b));
     if (trailer === undefined) {
       throw new BirchError('BIRCH_CORRUPT', `last block ${blockNo} is not a root page`);
     }
@@ -134,8 +153,17 @@ export class Tree {
   private publish(next: Commit, replaced: readonly number[], requests: number): void {
     if (next !== this.current) {
       // The replaced versions stay on disk for readers of older commits (who
-      // read them back on demand); the cache keeps the live tree.
-      for (const b of replaced) this.cache.drop(b);
+      // read them back on demand); the cache keeps the live tree. With no
+      // reader of an older commit, nothing can read them again: their
+      // memory is reused (records.ts).
+      const reuse = this.pins.size === 0;
+      for (const b of replaced) {
+        const node = this.cache.drop(b);
+        if (reuse && node?.record !== undefined) {
+          records.give(node.record, this.strict);
+          node.record = undefined;
+        }
+      }
       this.current = next;
       this.commits++;
     }
@@ -147,14 +175,21 @@ export class Tree {
     return this.current;
   }
 
-  /** Latest committed value of `key`, as a buffer of its own. */
+  /** Latest committed live value of the sort key `key`, as a buffer of its own. */
   get(key: Buffer): Buffer | undefined {
-    return lookupCopy(this.cache, this.current.root, key);
+    return lookupCopy(this.cache, this.current.root, key, 0, key.length, this.now);
   }
 
-  /** Value of `key` in an older commit (a snapshot's view). */
-  lookupIn(commit: Commit, key: Buffer): Buffer | undefined {
-    return lookupCopy(this.cache, commit.root, key);
+  /** Live value of the sort key `kb[0, ke)` in `commit` (the latest, or a snapshot's), as a buffer of its own. */
+  getIn(commit: Commit, kb: Uint8Array, ke: number): Buffer | undefined {
+    return lookupCopy(this.cache, commit.root, kb, 0, ke, this.now);
+  }
+
+  /** The deadline of the sort key `key` in `commit`: 0 for none, undefined if absent or expired. */
+  deadlineIn(commit: Commit, key: Buffer): number | undefined {
+    const hit = lookupLive(this.cache, commit.root, key, 0, key.length, this.now);
+    if (hit === undefined) return undefined;
+    return deadlineAt(hit.leaf.bufAt(hit.index), hit.leaf.offs[hit.index]!);
   }
 
   /** A lazy iterator over `commit` between the bounds; `onDone` runs once when it finishes. */
@@ -167,7 +202,7 @@ export class Tree {
     make: (key: Buffer, value: Buffer) => T,
     onDone: () => void,
   ): RangeIterator<T> {
-    return new RangeIterator(this.cache, commit.root, lo, hi, reverse, limit, make, onDone);
+    return new RangeIterator(this.cache, commit.root, lo, hi, reverse, limit, make, onDone, this.now);
   }
 
   /** The leaves of `commit`, oldest block first (for the cleaner). */
@@ -183,6 +218,11 @@ export class Tree {
   /** Queue a request for the next group commit. */
   submit(req: Request): void {
     this.group.submit(req);
+  }
+
+  /** Queue an operation that needs no result of its own; resolves once its commit is durable (group.ts). */
+  submitShared(op: Op): Promise<void> {
+    return this.group.submitShared(op);
   }
 
   /** Run a commit now even with no requests queued (the cleaner's idle commit). */
@@ -246,6 +286,15 @@ export class Tree {
       requests: this.requests,
       segmentsFreed: this.segmentsFreed,
     };
+  }
+
+  /**
+   * Append every page of `commit` to the empty block store `dst`, in the
+   * order a commit writes them (copy.ts); resolves with the pages copied.
+   * The caller keeps `commit` pinned until it resolves.
+   */
+  copyTo(commit: Commit, dst: BlockStore, opts: CopyOptions): Promise<number> {
+    return copyCommit(this.lbs, commit, dst, opts);
   }
 
   /** Walk and verify every page of the committed tree, read from disk (check.ts). */

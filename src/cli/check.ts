@@ -20,10 +20,14 @@ import { BlockStore } from '../lbs/index.js';
 import { cliIO, notAStore, type CliIO } from './io.js';
 
 export const OPENING_NOTE =
-  'Opening a store is not read-only: it fsyncs the last segment file and, if a\n' +
-  'crash left a torn (never acknowledged) append at its end, truncates it away,\n' +
-  'exactly as any open() would. Nothing else is written; the cleaner does not run.\n' +
-  'The store must not be open in another process (it is locked).';
+  'Opening a store is not read-only: it fsyncs the last segment file (first\n' +
+  'writing its last append again in place, the same bytes) and, if a crash left\n' +
+  'a torn (never acknowledged) append at the end of the log, clears it (zeroes it;\n' +
+  'the file keeps its size); it deletes segment files a free() had already given\n' +
+  'up that a power loss brought back, lists in the segment record a segment file\n' +
+  'a crash left out of it, and upgrades a version-1 store, exactly as any open()\n' +
+  'would. Nothing else is written; the cleaner does not run. The store must not\n' +
+  'be open in another process (it is locked).';
 
 export interface CheckOutcome {
   /** 0 sound, 1 problems, 2 could not check. */

@@ -1,11 +1,14 @@
 /**
- * The one door through which the block store touches the file system.
+ * The door through which the block store touches its files.
  *
- * Every file operation the store makes goes through a `FileIO`, so that tests
- * can substitute an implementation that injects faults (drops or tears
- * unsynced writes on a simulated power loss, fails the Nth call with EIO or
- * ENOSPC). The real implementation, `nodeFileIO`, maps each call onto
- * node:fs. Reads are synchronous (a B+tree lookup must not yield); writes and
+ * Every operation on the store's directory, meta file and segment files
+ * goes through a `FileIO`, so that tests can substitute an implementation
+ * that injects faults (drops or tears unsynced writes on a simulated power
+ * loss, fails the Nth call with EIO or ENOSPC). The real implementation,
+ * `nodeFileIO`, maps each call onto node:fs. The one exception is the lock
+ * file (lock.ts), opened with node:fs directly: flock needs a real
+ * descriptor, and a simulated power loss has nothing to model in an empty
+ * file. Reads are synchronous (a B+tree lookup must not yield); writes and
  * syncs are asynchronous so that an fsync never blocks the event loop.
  *
  * @internal

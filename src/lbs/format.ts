@@ -1,8 +1,9 @@
 /**
- * The block store's bytes: the meta file `birch.meta` and the block slots of
- * the segment files. The byte tables are in docs/FORMAT.md ("Meta file" and
- * "Block slot"), the one copy that test/docs/format.test.ts checks against a
- * real store; the encoders and decoders below follow them exactly, and the
+ * The block store's bytes: the meta file `birch.meta`, the block slots of
+ * the segment files and the entries of the segment record `birch.segments`.
+ * The byte tables are in docs/FORMAT.md ("Meta file", "Block slot" and
+ * "Record entry"), the one copy that test/docs/format.test.ts checks against
+ * a real store; the encoders and decoders below follow them exactly, and the
  * constants here must change with them.
  *
  * Block numbers are u64 on disk and JS numbers here: at one million blocks a
@@ -19,7 +20,21 @@ export const LOCK_FILE = 'birch.lock';
 export const META_TMP_FILE = 'birch.meta.tmp';
 export const META_SIZE = 32;
 export const META_MAGIC = 'BIRCHLBS';
-export const FORMAT_VERSION = 1;
+/**
+ * 2: segment files are created at their full size and listed in the segment
+ * record (record.ts). 1 (birch 0.1.0): neither, and its pages are of an older
+ * format too (the B+tree's page format has its own version, in the commit
+ * trailer's magic): refused with BIRCH_VERSION.
+ */
+export const FORMAT_VERSION = 2;
+
+export const RECORD_FILE = 'birch.segments';
+export const RECORD_TMP_FILE = 'birch.segments.tmp';
+export const RECORD_ENTRY_SIZE = 32;
+export const RECORD_MAGIC = 'BSEG';
+/** Record entry kinds: a segment file was created (with `slots` slots), or every segment below `first` was freed. */
+export const RECORD_CREATED = 1;
+export const RECORD_FREED = 2;
 
 export const BLOCK_HEADER_SIZE = 32;
 export const MIN_BLOCK_SIZE = 512;
@@ -48,18 +63,18 @@ export function readU64(buf: Buffer, offset: number): number {
   return buf.readUInt32LE(offset) + buf.readUInt32LE(offset + 4) * TWO_32;
 }
 
-export function encodeMeta(blockSize: number): Buffer {
+export function encodeMeta(blockSize: number, version = FORMAT_VERSION): Buffer {
   const buf = Buffer.alloc(META_SIZE);
   buf.write(META_MAGIC, 0, 'latin1');
-  buf.writeUInt32LE(FORMAT_VERSION, 8);
+  buf.writeUInt32LE(version, 8);
   buf.writeUInt32LE(blockSize, 12);
   buf.writeUInt32LE(crc32(buf, 0, 28), 28);
   return buf;
 }
 
 export type MetaResult =
-  | { ok: true; blockSize: number }
-  | { ok: false; reason: 'foreign' | 'corrupt'; message: string };
+  | { ok: true; blockSize: number; version: number }
+  | { ok: false; reason: 'foreign' | 'corrupt' | 'version'; message: string };
 
 export function decodeMeta(buf: Buffer): MetaResult {
   if (buf.length < 8 || buf.toString('latin1', 0, 8) !== META_MAGIC) {
@@ -69,14 +84,25 @@ export function decodeMeta(buf: Buffer): MetaResult {
     return { ok: false, reason: 'corrupt', message: 'meta file fails its checksum' };
   }
   const version = buf.readUInt32LE(8);
+  if (version === 1) {
+    return {
+      ok: false,
+      reason: 'version',
+      message: `the store is in format version 1 (birch 0.1.0); this birch reads version ${FORMAT_VERSION}: export it with that birch (birch dump) and load it into a new store (birch load)`,
+    };
+  }
   if (version !== FORMAT_VERSION) {
-    return { ok: false, reason: 'corrupt', message: `unknown format version ${version}` };
+    return {
+      ok: false,
+      reason: version > FORMAT_VERSION && version < 1000 ? 'version' : 'corrupt',
+      message: `unknown format version ${version} (this birch reads ${FORMAT_VERSION}; a newer birch wrote it?)`,
+    };
   }
   const blockSize = buf.readUInt32LE(12);
   if (blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE) {
     return { ok: false, reason: 'corrupt', message: `block size ${blockSize} out of range` };
   }
-  return { ok: true, blockSize };
+  return { ok: true, blockSize, version };
 }
 
 export interface BlockHeader {
@@ -115,4 +141,36 @@ export function decodeBlock(buf: Buffer, at: number, blockSize: number): BlockHe
     appendCount,
     length,
   };
+}
+
+/** One entry of the segment record. */
+export interface RecordEntry {
+  kind: typeof RECORD_CREATED | typeof RECORD_FREED;
+  /** created: the segment's first block (its name); freed: every segment whose first block is below this is freed. */
+  first: number;
+  /** created: the file's size in slots when it was created; freed: 0. */
+  slots: number;
+}
+
+/** Write entry `e` into `buf[at, at + RECORD_ENTRY_SIZE)`. */
+export function encodeRecordEntry(buf: Buffer, at: number, e: RecordEntry): void {
+  buf.fill(0, at, at + RECORD_ENTRY_SIZE);
+  buf.write(RECORD_MAGIC, at + 4, 'latin1');
+  buf.writeUInt32LE(e.kind, at + 8);
+  buf.writeUInt32LE(e.slots, at + 12);
+  writeU64(buf, at + 16, e.first);
+  buf.writeUInt32LE(crc32(buf, at + 4, at + RECORD_ENTRY_SIZE), at);
+}
+
+/** The entry at `buf[at, at + RECORD_ENTRY_SIZE)`, or undefined if it is not a valid one. */
+export function decodeRecordEntry(buf: Buffer, at: number): RecordEntry | undefined {
+  if (buf.length < at + RECORD_ENTRY_SIZE) return undefined;
+  if (buf.readUInt32LE(at) !== crc32(buf, at + 4, at + RECORD_ENTRY_SIZE)) return undefined;
+  if (buf.toString('latin1', at + 4, at + 8) !== RECORD_MAGIC) return undefined;
+  if (buf.readUInt32LE(at + 24) !== 0 || buf.readUInt32LE(at + 28) !== 0) return undefined;
+  const kind = buf.readUInt32LE(at + 8);
+  const slots = buf.readUInt32LE(at + 12);
+  if (kind === RECORD_CREATED) return { kind, first: readU64(buf, at + 16), slots };
+  if (kind === RECORD_FREED && slots === 0) return { kind, first: readU64(buf, at + 16), slots };
+  return undefined;
 }

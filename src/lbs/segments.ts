@@ -12,6 +12,8 @@ export interface Segment {
   first: number;
   /** Number of blocks written (committed) to it. */
   blocks: number;
+  /** Its size in slots: files are created at their full size (and recorded so, see record.ts). */
+  slots: number;
   /** Open descriptor, or undefined until first needed. */
   fd: number | undefined;
 }

@@ -204,6 +204,9 @@ describe('issue order', () => {
       ps.push(db.put(`k${i % 10}`, String(i)));
       if (i % 50 === 0) ps.push(db.delete(`k${i % 10}`));
       if (i % 37 === 0) await turn();
+      // A pause longer than a batch waits for requests that keep arriving
+      // (2 ms), so the writes span several commits.
+      if (i % 150 === 149) await new Promise((r) => setTimeout(r, 5));
     }
     await Promise.all(ps);
     expect(db.stats().commits - commits0).toBeGreaterThan(1); // really several commits

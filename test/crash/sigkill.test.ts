@@ -43,27 +43,37 @@ describe('SIGKILL torture', () => {
 
   it(`${CYCLES} cycles of write, SIGKILL at a random moment, reopen and verify`, async () => {
     const dir = path.join(root(), 'store');
-    const r = await runTorture({
+    const opts = {
       ...defaultTortureOptions(),
       dir,
       cycles: CYCLES,
-      seed: 20240,
       birchJs: BIRCH_JS,
-      killMs: [5, 150],
+      killMs: [5, 150] as [number, number],
       reclaimEvery: 250,
       segmentSize: 64 * 1024,
       shape: { keys: 1500, batchShare: 0.25, deleteShare: 0.2, maxBatch: 24 },
-    });
-    console.log(formatTorture(r, dir));
-    expect(r.failures).toEqual([]);
-    expect(r.losses).toBe(0);
-    expect(r.phantoms).toBe(0);
-    expect(r.cycles).toBe(CYCLES);
-    expect(r.ackedRequests).toBeGreaterThan(CYCLES * 10);
-    expect(r.ackedBatches).toBeGreaterThan(0);
+    };
+    // A loaded machine acknowledges little before each kill: go on (on the
+    // same store, with the next seed) until the run has verified enough
+    // acknowledged requests not to be vacuous, within a few rounds.
+    const totals = { cycles: 0, ackedRequests: 0, ackedBatches: 0, unackedCommitted: 0 };
+    for (let round = 0; round < 5 && (round === 0 || totals.ackedRequests <= CYCLES * 10 || totals.unackedCommitted === 0); round++) {
+      const r = await runTorture({ ...opts, seed: 20240 + round });
+      console.log(formatTorture(r, dir));
+      expect(r.failures).toEqual([]);
+      expect(r.losses).toBe(0);
+      expect(r.phantoms).toBe(0);
+      expect(r.cycles).toBe(CYCLES);
+      totals.cycles += r.cycles;
+      totals.ackedRequests += r.ackedRequests;
+      totals.ackedBatches += r.ackedBatches;
+      totals.unackedCommitted += r.unackedCommitted;
+    }
+    expect(totals.ackedRequests).toBeGreaterThan(CYCLES * 10);
+    expect(totals.ackedBatches).toBeGreaterThan(0);
     // Some kills land while requests are in flight that then turn out committed.
-    expect(r.unackedCommitted).toBeGreaterThan(0);
-  }, 120_000);
+    expect(totals.unackedCommitted).toBeGreaterThan(0);
+  }, 300_000);
 });
 
 // argv: <dist index.js> <store dir> <mode: try | hold>

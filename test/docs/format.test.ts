@@ -4,8 +4,9 @@
  * files are decoded with nothing but those tables: every block slot, every
  * page, every commit trailer, and the whole tree from the last block down.
  * Moving a field in the document without the code, or in the code without
- * the document, fails here. The worked example's hex dump is checked against
- * a store made the way the document says it was made.
+ * the document, fails here. The segment record is decoded with its table
+ * and matched against the segment files. The worked example's hex dumps are
+ * checked against a store made the way the document says it was made.
  */
 import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
@@ -127,6 +128,7 @@ const PAIR = table('Leaf pair');
 const POINTER = table('Child pointer');
 const SEPARATOR = table('Separator');
 const TRAILER = table('Commit trailer');
+const ENTRY = table('Record entry');
 
 // ---------------------------------------------------------------------------
 // Reading the bytes with the document's tables
@@ -161,9 +163,11 @@ interface Page {
   /** Node size: header + body, without the trailer. */
   size: number;
   pairs: [Buffer, Buffer][];
+  /** Each pair's sort key: its keyspace byte and key, contiguous in the page. */
+  sortKeys: Buffer[];
   children: { child: number; oldest: number }[];
   separators: Buffer[];
-  trailer: { seq: number; keys: number; pages: number; oldest: number; height: number } | undefined;
+  trailer: { seq: number; keys: number; internal: number; pages: number; oldest: number; height: number } | undefined;
 }
 
 function decodePage(blockNo: number, page: Buffer): Page {
@@ -176,19 +180,26 @@ function decodePage(blockNo: number, page: Buffer): Page {
   expect(flags & ~ROOT_BIT, `block ${blockNo}: only the root bit may be set`).toBe(0);
   const root = (flags & ROOT_BIT) !== 0;
   const end = page.length - (root ? TRAILER_SIZE : 0);
-  const p: Page = { blockNo, type, root, level, size: end, pairs: [], children: [], separators: [], trailer: undefined };
+  const p: Page = { blockNo, type, root, level, size: end, pairs: [], sortKeys: [], children: [], separators: [], trailer: undefined };
   let pos = PAGE_HEADER;
   if (type === LEAF) {
     expect(level, `block ${blockNo}: a leaf's level`).toBe(0);
     for (let i = 0; i < n; i++) {
       const k = field(page, pos, PAIR, 'k');
+      const keyspace = field(page, pos, PAIR, 'keyspace');
       const key = at(PAIR, 'key', { k });
+      const flags = field(page, pos, PAIR, 'flags', { k });
       const v = field(page, pos, PAIR, 'v', { k });
       const value = at(PAIR, 'value', { k, v });
       expect(key.len).toBe(k);
       expect(value.len).toBe(v);
+      expect(keyspace, `block ${blockNo}: pair ${i} keyspace`).toBeLessThanOrEqual(4);
+      expect(flags & ~1, `block ${blockNo}: pair ${i} flags`).toBe(0);
       p.pairs.push([page.subarray(pos + key.off, pos + key.off + k), page.subarray(pos + value.off, pos + value.off + v)]);
+      expect(key.off, 'the keyspace byte comes right before the key').toBe(at(PAIR, 'keyspace').off + 1);
+      p.sortKeys.push(page.subarray(pos + key.off - 1, pos + key.off + k));
       pos += value.off + v;
+      if ((flags & 1) !== 0) pos += at(PAIR, 'deadline', { k, v }).len;
     }
   } else {
     expect(type, `block ${blockNo}: page type`).toBe(PARENT);
@@ -197,11 +208,10 @@ function decodePage(blockNo: number, page: Buffer): Page {
       pos += POINTER_SIZE;
     }
     for (let i = 0; i < n - 1; i++) {
-      const s = field(page, pos, SEPARATOR, 's');
-      const sep = at(SEPARATOR, 'separator', { s });
-      expect(sep.len).toBe(s);
-      p.separators.push(page.subarray(pos + sep.off, pos + sep.off + s));
-      pos += sep.off + s;
+      const m = field(page, pos, SEPARATOR, 'm');
+      const sep = at(SEPARATOR, 'separator', { m });
+      p.separators.push(page.subarray(pos + sep.off, pos + sep.off + sep.len));
+      pos += sep.off + sep.len;
     }
   }
   expect(pos, `block ${blockNo}: body ends where the trailer (or the payload) starts`).toBe(end);
@@ -212,6 +222,7 @@ function decodePage(blockNo: number, page: Buffer): Page {
     p.trailer = {
       seq: field(page, end, TRAILER, 'seq'),
       keys: field(page, end, TRAILER, 'keys'),
+      internal: field(page, end, TRAILER, 'internal'),
       pages: field(page, end, TRAILER, 'pages'),
       oldest: field(page, end, TRAILER, 'oldest'),
       height: field(page, end, TRAILER, 'height'),
@@ -220,8 +231,41 @@ function decodePage(blockNo: number, page: Buffer): Page {
   return p;
 }
 
+/** The number the document gives `kind` for a record entry kind ("1 = created"). */
+const entryKind = (name: string): number => Number(new RegExp(`(\\d+) = ${name}`).exec(get(ENTRY, 'kind').text)![1]);
+
+interface Entry {
+  kind: number;
+  first: number;
+  slots: number;
+}
+
+/** Every entry of birch.segments, decoded with the Record entry table. */
+function readRecord(dir: string): Entry[] {
+  const buf = fs.readFileSync(path.join(dir, 'birch.segments'));
+  const size = contiguousSize(ENTRY);
+  expect(buf.length % size, 'the record holds whole entries').toBe(0);
+  const out: Entry[] = [];
+  for (let at = 0; at < buf.length; at += size) {
+    const e = buf.subarray(at, at + size);
+    const [c0, c1] = crcRange(ENTRY);
+    expect(field(e, 0, ENTRY, 'crc'), `entry ${at / size}: CRC-32 of bytes ${c0} ... ${c1 - 1}`).toBe(zlib.crc32(e.subarray(c0, c1)) >>> 0);
+    const magic = at0(ENTRY, 'magic');
+    expect(e.toString('latin1', magic.off, magic.off + magic.len)).toBe(ascii(ENTRY, 'magic'));
+    const res = at0(ENTRY, 'reserved');
+    expect(e.subarray(res.off, res.off + res.len).every((b) => b === 0)).toBe(true);
+    const kind = field(e, 0, ENTRY, 'kind');
+    const slots = field(e, 0, ENTRY, 'slots');
+    expect([entryKind('created'), entryKind('freed')]).toContain(kind);
+    if (kind === entryKind('freed')) expect(slots, 'a freed entry has zero slots').toBe(0);
+    out.push({ kind, first: field(e, 0, ENTRY, 'first'), slots });
+  }
+  return out;
+}
+const at0 = (t: Map<string, Field>, name: string): { off: number; len: number } => at(t, name);
+
 /** Every block in the store's segment files, checked slot by slot against the Block slot table. */
-function readLog(dir: string, blockSize: number): { first: number; pages: Map<number, Page>; appends: number[][] } {
+function readLog(dir: string, blockSize: number): { first: number; pages: Map<number, Page>; appends: number[][]; files: Map<number, number> } {
   const segs = fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.seg'))
@@ -229,6 +273,8 @@ function readLog(dir: string, blockSize: number): { first: number; pages: Map<nu
   expect(segs.length).toBeGreaterThan(0);
   const pages = new Map<number, Page>();
   const appends: number[][] = [];
+  /** first block -> size in slots */
+  const files = new Map<number, number>();
   let first: number | undefined;
   let expected: number | undefined;
   let cur: { first: number; count: number; blocks: number[] } | undefined;
@@ -239,9 +285,13 @@ function readLog(dir: string, blockSize: number): { first: number; pages: Map<nu
     first ??= segFirst;
     const buf = fs.readFileSync(path.join(dir, name));
     expect(buf.length % blockSize, `${name} holds whole slots`).toBe(0);
+    files.set(segFirst, buf.length / blockSize);
+    let written = 0;
     for (let slot = 0; slot * blockSize < buf.length; slot++) {
       const s = buf.subarray(slot * blockSize, (slot + 1) * blockSize);
       const blockNo = segFirst + slot;
+      if (s.every((b) => b === 0)) break; // files are created at full size: the rest is unwritten
+      written++;
       const len = field(s, 0, SLOT, 'len');
       const payload = at(SLOT, 'payload', { len });
       const padding = at(SLOT, 'padding', { len, blockSize });
@@ -271,10 +321,11 @@ function readLog(dir: string, blockSize: number): { first: number; pages: Map<nu
         cur = undefined;
       }
     }
-    expected = segFirst + buf.length / blockSize;
+    expect(buf.subarray(written * blockSize).every((b) => b === 0), `${name}: zeros after its last block`).toBe(true);
+    expected = segFirst + written;
   }
   expect(cur, 'the log ends with a whole append').toBeUndefined();
-  return { first: first!, pages, appends };
+  return { first: first!, pages, appends, files };
 }
 
 // ---------------------------------------------------------------------------
@@ -304,13 +355,14 @@ describe('docs/FORMAT.md matches the bytes', () => {
     for (let i = 0; i < 300; i++) ops.push({ type: 'put' as const, key: `key-${String(i).padStart(4, '0')}`, value: `v${'-'.repeat(20)}${i}` });
     await s.batch(ops);
     for (const o of ops) model.set(o.key, o.value);
+    await s.reclaim(); // rewrites the oldest leaves and frees segments: a freed entry
     for (let i = 0; i < 10; i++) await put(`key-${String(i * 13).padStart(4, '0')}x`, `w${i}`);
     await Promise.all(Array.from({ length: 20 }, (_, i) => put(`key-${String(i * 7).padStart(4, '0')}y`, `z${i}`)));
     await s.delete('a');
     model.delete('a');
     await s.close();
 
-    expect(fs.readdirSync(dir).filter((f) => !f.endsWith('.seg')).sort()).toEqual(['birch.lock', 'birch.meta']);
+    expect(fs.readdirSync(dir).filter((f) => !f.endsWith('.seg')).sort()).toEqual(['birch.lock', 'birch.meta', 'birch.segments']);
     expect(fs.statSync(path.join(dir, 'birch.lock')).size).toBe(0);
 
     // Meta file.
@@ -326,7 +378,25 @@ describe('docs/FORMAT.md matches the bytes', () => {
     expect(field(meta, 0, META, 'crc')).toBe(zlib.crc32(meta.subarray(m0, m1)) >>> 0);
 
     // Segment files and every block in them.
-    const { first, pages, appends } = readLog(dir, BLOCK_SIZE);
+    const { first, pages, appends, files } = readLog(dir, BLOCK_SIZE);
+
+    // The segment record: the files it holds are the files there, at the sizes it says.
+    const entries = readRecord(dir);
+    const live = new Map<number, number>();
+    let freedBelow = 0;
+    for (const e of entries) {
+      if (e.kind === entryKind('created')) {
+        live.set(e.first, e.slots);
+      } else {
+        expect(live.has(e.first), 'a freed mark names a segment of the record').toBe(true);
+        freedBelow = e.first;
+        for (const f of [...live.keys()]) if (f < e.first) live.delete(f);
+      }
+    }
+    expect(freedBelow, 'reclaim() freed segments, and the record says so').toBeGreaterThan(0);
+    expect(freedBelow).toBe(first);
+    expect([...live.entries()]).toEqual([...files.entries()]);
+    for (const slots of files.values()) expect(slots).toBeGreaterThanOrEqual(8);
     const lastBlock = Math.max(...pages.keys());
     expect(appends.length).toBeGreaterThan(1);
     expect(appends.some((a) => a.length > 2), 'some append has several blocks').toBe(true);
@@ -347,11 +417,11 @@ describe('docs/FORMAT.md matches the bytes', () => {
       pageCount++;
       expect(p!.size, `block ${blockNo}: node fits nodeCapacity`).toBeLessThanOrEqual(nodeCapacity);
       if (p!.type === LEAF) {
-        expect(p!.size).toBe(PAGE_HEADER + p!.pairs.reduce((a, [k, v]) => a + 2 + k.length + v.length, 0));
+        expect(p!.size).toBe(PAGE_HEADER + p!.pairs.reduce((a, [k, v]) => a + 4 + k.length + v.length, 0)); // no deadlines in this store
         for (const [k, v] of p!.pairs) found.push([k.toString(), v.toString()]);
-        return { level: 0, oldest: blockNo, firstKey: p!.pairs[0]?.[0], lastKey: p!.pairs[p!.pairs.length - 1]?.[0] };
+        return { level: 0, oldest: blockNo, firstKey: p!.sortKeys[0], lastKey: p!.sortKeys.at(-1) };
       }
-      expect(p!.size).toBe(PAGE_HEADER + POINTER_SIZE * p!.children.length + p!.separators.reduce((a, s) => a + 1 + s.length, 0));
+      expect(p!.size).toBe(PAGE_HEADER + POINTER_SIZE * p!.children.length + p!.separators.reduce((a, s) => a + 1 + s.length, 0)); // m = length - 1, then the bytes
       const subs = p!.children.map((c) => {
         expect(c.child, 'children are written before their parent').toBeLessThan(blockNo);
         const sub = walk(c.child);
@@ -379,7 +449,7 @@ describe('docs/FORMAT.md matches the bytes', () => {
     expect(root.type, 'a tree of this size has a parent root').toBe(PARENT);
     const top = walk(lastBlock);
     expect(found).toEqual([...model.entries()].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
-    expect(root.trailer).toEqual({ seq: seqs[seqs.length - 1], keys: model.size, pages: pageCount, oldest: top.oldest, height: root.level + 1 });
+    expect(root.trailer).toEqual({ seq: seqs[seqs.length - 1], keys: model.size, internal: 0, pages: pageCount, oldest: top.oldest, height: root.level + 1 });
     expect(first, 'nothing a reader needs was freed').toBeLessThanOrEqual(top.oldest);
   });
 
@@ -392,16 +462,18 @@ describe('docs/FORMAT.md matches the bytes', () => {
       if (parseInt(m[1]!, 16) === 0) dumps.push([]);
       dumps[dumps.length - 1]!.push(...m[2]!.trim().split(' ').map((h) => parseInt(h, 16)));
     }
-    expect(dumps.length, 'two dumps: birch.meta and the first segment').toBe(2);
+    expect(dumps.length, 'three dumps: birch.meta, birch.segments and the first segment').toBe(3);
     const dir = path.join(tmp(), 'birch-ex');
     const s = open(dir, { blockSize: 2048 });
     await s.put('a', '1');
     await s.close();
     const meta = fs.readFileSync(path.join(dir, 'birch.meta'));
+    const record = fs.readFileSync(path.join(dir, 'birch.segments'));
     const seg = fs.readFileSync(path.join(dir, '0000000000000000.seg'));
     expect([...meta]).toEqual(dumps[0]);
-    expect([...seg.subarray(0, dumps[1]!.length)]).toEqual(dumps[1]);
-    expect(seg.length).toBe(2048);
-    expect(seg.subarray(dumps[1]!.length).every((b) => b === 0)).toBe(true);
+    expect([...record]).toEqual(dumps[1]);
+    expect([...seg.subarray(0, dumps[2]!.length)]).toEqual(dumps[2]);
+    expect(seg.length).toBe(16 * 1024 * 1024);
+    expect(seg.subarray(dumps[2]!.length).every((b) => b === 0)).toBe(true);
   });
 });

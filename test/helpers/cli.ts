@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { CliIO } from '../../src/cli/io.js';
 
+/** The built CLI. vitest's globalSetup (test/global-build.ts) rebuilds dist/
+ * first when src/ or bench/ is newer, so this is the current code. */
 export const BIRCH_JS = fileURLToPath(new URL('../../dist/bin/birch.js', import.meta.url));
 
 export interface Outcome {

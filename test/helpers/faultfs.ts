@@ -24,20 +24,37 @@
  *   truncate applied or not, all applied in a random order. Then
  *   the instance is dead: every later call throws (except closeSync, so that
  *   a handle can still close its descriptors and release its lock).
- * - Injected errors. `failAt({ n, kind?, code, sticky })` makes the n-th call
- *   from now (counting all calls, or only calls of one kind) throw an errno
- *   error (code 'EIO' or 'ENOSPC', with `errno`, `syscall`), once or for
- *   every later call of that count. A failed call has no effect. `ops` and
- *   `count(kind)` count calls, so a test can measure a workload and then fail
- *   or crash at each of its operations in turn.
+ * - A failed fdatasync/fsync of a file, as Linux handles it: by the time the
+ *   error is reported the kernel has marked the dirty pages clean (they left
+ *   the write-back set and may never reach the disk), and it reports the
+ *   error once. So the file's unsynced writes leave the durable path: no
+ *   later fsync makes them durable (a later fsync of the file succeeds, and
+ *   covers only what was written after the failure), and on a crash() each
+ *   of them is still dropped, kept or torn on its own, as if never synced
+ *   (pessimistic: some may have reached the disk in the failed write-back),
+ *   before whatever was synced after the failure is applied. Reads keep
+ *   returning them (they stay in the page cache). Unsynced truncates are
+ *   metadata and stay pending: the next fsync that succeeds makes them
+ *   durable. A failed directory fsync is like any failed call: its entries
+ *   stay pending, and the next one that succeeds makes them durable.
+ * - Injected errors. `failAt({ n, kind?, code, sticky, kill })` makes the
+ *   n-th call from now (counting all calls, or only calls of one kind) throw
+ *   an errno error (code 'EIO' or 'ENOSPC', with `errno`, `syscall`), once or
+ *   for every later call of that count. A failed call has no effect, but for
+ *   the failed file sync above. With `kill` the failure stands for the
+ *   process being killed there, not for an I/O error: a failed file sync
+ *   then loses nothing either (see FaultSpec). `ops` and `count(kind)` count
+ *   calls, so a test can measure a workload and then fail or crash at each
+ *   of its operations in turn.
  *
  * What it does not simulate
  * - It never calls the real fsync (durability is only modelled): fast, but
  *   the files on disk are only as durable as the OS makes them.
  * - Partial success of a failed call (a failing write writes nothing), a
- *   short read, a read of data that the OS lost, silent corruption of synced
- *   data (tests flip bits by hand for that), and the kernel dropping dirty
- *   pages after a failed fsync (a failed fdatasync leaves the data pending).
+ *   short read, a read of data that the OS lost (after a failed fsync the
+ *   page cache keeps serving the lost writes; a real kernel may evict them
+ *   and serve the old disk content instead), and silent corruption of synced
+ *   data (tests flip bits by hand for that).
  * - Any ordering guarantee: every file, directory and pending operation is
  *   decided on its own, which is more pessimistic than ext4's journal (e.g.
  *   a rename may survive while the create before it did not, and of two
@@ -75,13 +92,31 @@ export interface FaultSpec {
   code?: 'EIO' | 'ENOSPC';
   /** true: that call and every later one (of `kind`) fail. Default false. */
   sticky?: boolean;
+  /**
+   * true: the failure stands for the process going down (killed), not for an
+   * I/O error: the call throws (so the code under test stops), but the
+   * kernel is fine, so a failed file sync loses nothing; the page cache stays
+   * for whoever opens the files next. Default false: an I/O error.
+   */
+  kill?: boolean;
 }
 
 type FileOp = { op: 'write'; pos: number; data: Buffer } | { op: 'truncate'; len: number };
+/**
+ * An operation made since the durable image: 'pending' until an fsync of
+ * the file; then 'synced' if that succeeded, or, for a write, 'lost' if it
+ * failed (a failed fsync leaves truncates pending).
+ */
+interface FileLogEntry {
+  op: FileOp;
+  state: 'pending' | 'synced' | 'lost';
+}
 interface FileNode {
   type: 'file';
+  /** The content up to the first operation not known to be durable. */
   durable: Buffer;
-  pending: FileOp[];
+  /** Every operation since, in order; the first is never 'synced'. */
+  log: FileLogEntry[];
 }
 type DirOp =
   | { op: 'link'; name: string; node: Node }
@@ -157,7 +192,8 @@ export class FaultFS implements FileIO {
     this.rules = [];
   }
 
-  private tick(kind: OpKind, syscall: string): void {
+  /** Count a call; throw if a fault is due, after handing its spec to `onFault`. */
+  private tick(kind: OpKind, syscall: string, onFault?: (spec: FaultSpec) => void): void {
     if (this.dead) throw new Error(`FaultFS: ${syscall} after crash()`);
     this.total++;
     const k = this.count(kind) + 1;
@@ -166,7 +202,10 @@ export class FaultFS implements FileIO {
     for (const { base, spec } of this.rules) {
       if (spec.kind !== undefined && spec.kind !== kind) continue;
       const i = (spec.kind === undefined ? this.total : k) - base;
-      if (i === spec.n || (spec.sticky === true && i > spec.n)) throw errnoError(spec.code ?? 'EIO', syscall);
+      if (i === spec.n || (spec.sticky === true && i > spec.n)) {
+        onFault?.(spec);
+        throw errnoError(spec.code ?? 'EIO', syscall);
+      }
     }
   }
 
@@ -220,11 +259,11 @@ export class FaultFS implements FileIO {
       throw new Error(`FaultFS: open of directory ${p}`);
     }
     if (node === undefined) {
-      node = { type: 'file', durable: Buffer.alloc(0), pending: [] };
+      node = { type: 'file', durable: Buffer.alloc(0), log: [] };
       dir.live.set(name, node);
       dir.pending.push({ op: 'link', name, node });
     } else if (flags.startsWith('w')) {
-      node.pending.push({ op: 'truncate', len: 0 });
+      node.log.push({ op: { op: 'truncate', len: 0 }, state: 'pending' });
     }
     this.fds.set(fd, node);
     return fd;
@@ -253,7 +292,7 @@ export class FaultFS implements FileIO {
           fs.write(fd, data, done, length - done, position + done, (err, n) => (err ? reject(err) : resolve(n))),
         );
       }
-      node.pending.push({ op: 'write', pos: position, data });
+      node.log.push({ op: { op: 'write', pos: position, data }, state: 'pending' });
     });
   }
 
@@ -263,18 +302,26 @@ export class FaultFS implements FileIO {
     const data = Buffer.from(buf.subarray(offset, offset + length));
     let done = 0;
     while (done < length) done += fs.writeSync(fd, data, done, length - done, position + done);
-    node.pending.push({ op: 'write', pos: position, data });
+    node.log.push({ op: { op: 'write', pos: position, data }, state: 'pending' });
   }
 
   async fdatasync(fd: number): Promise<void> {
-    this.tick('fdatasync', 'fdatasync');
+    this.tickFileSync(fd, 'fdatasync');
     const node = this.fileOf(fd);
     await this.yieldAround(() => syncFile(node));
   }
 
   fsyncSync(fd: number): void {
-    this.tick('fdatasync', 'fsync');
+    this.tickFileSync(fd, 'fsync');
     syncFile(this.fileOf(fd));
+  }
+
+  /** Count a file sync; when an I/O error fails it, the file's unsynced writes are lost (see the top). */
+  private tickFileSync(fd: number, syscall: string): void {
+    this.tick('fdatasync', syscall, (spec) => {
+      const node = this.fds.get(fd);
+      if (spec.kill !== true && node !== undefined) failFileSync(node);
+    });
   }
 
   async fsyncDir(dir: string): Promise<void> {
@@ -292,7 +339,7 @@ export class FaultFS implements FileIO {
     this.tick('truncate', 'ftruncate');
     const node = this.fileOf(fd);
     fs.ftruncateSync(fd, length);
-    node.pending.push({ op: 'truncate', len: length });
+    node.log.push({ op: { op: 'truncate', len: length }, state: 'pending' });
   }
 
   sizeSync(fd: number): number {
@@ -434,10 +481,24 @@ export function setContent(p: string, buf: Buffer): void {
   }
 }
 
-/** The real file is the durable image with every pending operation applied in order: that becomes durable. */
+/**
+ * A file sync that succeeded: every pending operation is durable now (the
+ * real file is the durable image with the whole log applied in order).
+ * Synced operations at the front of the log join the durable image; those
+ * after a lost write stay in the log behind it.
+ */
 function syncFile(node: FileNode): void {
-  node.durable = applyOps(node.durable, node.pending);
-  node.pending = [];
+  for (const e of node.log) if (e.state === 'pending') e.state = 'synced';
+  let n = 0;
+  while (n < node.log.length && node.log[n]!.state === 'synced') n++;
+  if (n === 0) return;
+  node.durable = applyOps(node.durable, node.log.slice(0, n).map((e) => e.op));
+  node.log = node.log.slice(n);
+}
+
+/** A file sync that failed: no later sync will make the unsynced writes durable. */
+function failFileSync(node: FileNode): void {
+  for (const e of node.log) if (e.state === 'pending' && e.op.op === 'write') e.state = 'lost';
 }
 
 function syncDir(node: DirNode): void {
@@ -452,7 +513,7 @@ function scan(dir: string): DirNode {
     const p = path.join(dir, ent.name);
     let child: Node;
     if (ent.isDirectory()) child = scan(p);
-    else if (ent.isFile()) child = { type: 'file', durable: fs.readFileSync(p), pending: [] };
+    else if (ent.isFile()) child = { type: 'file', durable: fs.readFileSync(p), log: [] };
     else continue;
     node.live.set(ent.name, child);
     node.durable.set(ent.name, child);
@@ -460,42 +521,59 @@ function scan(dir: string): DirNode {
   return node;
 }
 
-/** One content a power loss may leave for file `f`. */
+/**
+ * One content a power loss may leave for file `f`: its durable image, then
+ * its log in order, where a synced operation is applied as it is, and each
+ * run of unsynced ones (pending, or lost to a failed sync) is decided op by
+ * op (whatReached) and applied in a random order.
+ */
 function afterCrash(f: FileNode, rng: Rng): Buffer {
-  const chosen: FileOp[] = [];
-  for (const op of f.pending) {
-    if (op.op === 'truncate') {
-      if (rng.bool()) chosen.push(op);
-      continue;
+  let image = f.durable;
+  let run: FileOp[] = [];
+  let runState: FileLogEntry['state'] | undefined;
+  for (const e of f.log) {
+    if (e.state !== runState) {
+      image = applyOps(image, rng.shuffle(run));
+      run = [];
+      runState = e.state;
     }
-    const len = op.data.length;
-    switch (rng.int(5)) {
-      case 0: // dropped
-        break;
-      case 1: // kept whole
-        chosen.push(op);
-        break;
-      case 2: // torn: only a prefix reached the disk
-        chosen.push({ op: 'write', pos: op.pos, data: op.data.subarray(0, rng.int(len + 1)) });
-        break;
-      case 3: // torn out of order: each 512-byte sector made it or not
-        for (let at = op.pos; at < op.pos + len; at = (Math.floor(at / SECTOR) + 1) * SECTOR) {
-          const end = Math.min(op.pos + len, (Math.floor(at / SECTOR) + 1) * SECTOR);
-          if (rng.bool()) chosen.push({ op: 'write', pos: at, data: op.data.subarray(at - op.pos, end - op.pos) });
-        }
-        break;
-      default: {
-        // torn out of order: a random part of it holds garbage
-        const data = Buffer.from(op.data);
-        const a = rng.int(len + 1);
-        const b = a + rng.int(len - a + 1);
-        if (rng.bool()) data.fill(0, a, b);
-        else rng.bytes(b - a).copy(data, a);
-        chosen.push({ op: 'write', pos: op.pos, data });
+    if (e.state === 'synced') image = applyOps(image, [e.op]);
+    else run.push(...whatReached(e.op, rng));
+  }
+  return applyOps(image, rng.shuffle(run));
+}
+
+/** What of one unsynced operation reached the disk: nothing, all of it, or a torn part. */
+function whatReached(op: FileOp, rng: Rng): FileOp[] {
+  if (op.op === 'truncate') return rng.bool() ? [op] : [];
+  const chosen: FileOp[] = [];
+  const len = op.data.length;
+  switch (rng.int(5)) {
+    case 0: // dropped
+      break;
+    case 1: // kept whole
+      chosen.push(op);
+      break;
+    case 2: // torn: only a prefix reached the disk
+      chosen.push({ op: 'write', pos: op.pos, data: op.data.subarray(0, rng.int(len + 1)) });
+      break;
+    case 3: // torn out of order: each 512-byte sector made it or not
+      for (let at = op.pos; at < op.pos + len; at = (Math.floor(at / SECTOR) + 1) * SECTOR) {
+        const end = Math.min(op.pos + len, (Math.floor(at / SECTOR) + 1) * SECTOR);
+        if (rng.bool()) chosen.push({ op: 'write', pos: at, data: op.data.subarray(at - op.pos, end - op.pos) });
       }
+      break;
+    default: {
+      // torn out of order: a random part of it holds garbage
+      const data = Buffer.from(op.data);
+      const a = rng.int(len + 1);
+      const b = a + rng.int(len - a + 1);
+      if (rng.bool()) data.fill(0, a, b);
+      else rng.bytes(b - a).copy(data, a);
+      chosen.push({ op: 'write', pos: op.pos, data });
     }
   }
-  return applyOps(f.durable, rng.shuffle(chosen));
+  return chosen;
 }
 
 function applyOps(image: Buffer, ops: readonly FileOp[]): Buffer {

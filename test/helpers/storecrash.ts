@@ -10,12 +10,21 @@
  *   - get() agrees, and a second reopen shows the same state.
  * The model and the prefix search are src/cli/model.ts, shared with
  * `birch torture`.
+ *
+ * With the cleaner on (CLEANER_OPTS), a trial opens the store the way open()
+ * does but from its parts (openStore), so that the workload sees the tree,
+ * and with the cleaner's once-a-second clock under the test's control
+ * (cleanerClock): idle cleaning commits exactly where the workload ticks.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { open, type OpenOptions, type Store } from '../../src/index.js';
+import { Store as StoreClass } from '../../src/api/store.js';
+import { resolveOptions } from '../../src/api/options.js';
+import { MIN_TREE_BLOCK_SIZE, Tree } from '../../src/btree/index.js';
+import { BlockStore } from '../../src/lbs/index.js';
 import { analyzeLosses } from '../../src/cli/losses.js';
 import { applyReq, findPrefix, readState, statesEqual, type State } from '../../src/cli/model.js';
 import { issue, keyOf, type WReq } from '../../src/cli/workload.js';
@@ -73,6 +82,73 @@ export class Recorder {
 /** Options every crash test opens its stores with (small blocks and segments: deep trees, many files). */
 export const CRASH_OPTS: OpenOptions = { blockSize: 2048, segmentSize: 16 * 2048, cleaning: 0 };
 
+/**
+ * The same with the cleaner on: the pacer rewrites old leaves inside user
+ * batches whenever the log spans more than 1.1 times the live pages (with
+ * these small stores, most commits), and the debt (cleaning 1 per second)
+ * grows on every tick of the cleaner's clock.
+ */
+export const CLEANER_OPTS: OpenOptions = { ...CRASH_OPTS, cleaning: 1, spaceTarget: 1.1 };
+
+/** A store and the tree under it. */
+export interface Opened {
+  db: Store;
+  tree: Tree;
+}
+
+/**
+ * open(), built from its parts as src/api/store.ts does, so that the test
+ * also holds the tree (tree.idle() tells when the cleaner's idle commits
+ * are done; tree.committed and the log show what it did).
+ */
+export function openStore(dir: string, opts: OpenOptions & { io?: FileIO }): Opened {
+  const o = resolveOptions(opts);
+  const lbs = BlockStore.open(dir, {
+    ...(o.blockSize !== undefined && { blockSize: o.blockSize }),
+    ...(o.segmentSize !== undefined && { segmentSize: o.segmentSize }),
+    ...(o.io !== undefined && { io: o.io }),
+    sync: o.sync,
+  });
+  try {
+    expect(lbs.blockSize).toBeGreaterThanOrEqual(MIN_TREE_BLOCK_SIZE);
+    const tree = new Tree(lbs, { cacheSize: o.cacheSize, strict: o.strict });
+    return { db: new StoreClass(lbs, tree, o.cleaning, o.spaceTarget), tree };
+  } catch (err) {
+    lbs.closeSync();
+    throw err;
+  }
+}
+
+/**
+ * The cleaner's clock, faked: its setInterval and performance.now (and
+ * nothing else: setImmediate, setTimeout and the file system stay real).
+ * Install it before opening a store; then tick() runs one tick of the
+ * cleaner exactly there, one second after the last one: the debt grows by
+ * the garbage, and if the store is idle and a rule wants it, the cleaner
+ * commits on its own.
+ */
+export const cleanerClock = {
+  install(): void {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+  },
+  uninstall(): void {
+    vi.useRealTimers();
+  },
+  /** One second passes. With `tree`, resolves once the tree is idle again (idle commits done). */
+  async tick(tree?: Tree): Promise<void> {
+    vi.advanceTimersByTime(1000);
+    if (tree !== undefined) await tree.idle();
+  },
+};
+
+/** Whether `err` is (or was caused by) a fault FaultFS injected, or a call after its crash. */
+export function injected(err: unknown): boolean {
+  for (let c = err; c instanceof Error; c = c.cause) {
+    if (/injected fault|after crash\(\)/.test(c.message)) return true;
+  }
+  return false;
+}
+
 export function put(key: Buffer | string, value: Buffer | string): WReq {
   return { kind: 'put', ops: [{ kind: 'put', key: Buffer.from(key), value: Buffer.from(value) }] };
 }
@@ -105,7 +181,8 @@ export function randomReq(rng: Rng, keys: number, tag: string, maxBatch = 12): W
   return one(0);
 }
 
-export type Workload = (db: Store, rec: Recorder) => Promise<void>;
+/** A workload; `tree` is there when the trial opened the store from its parts (TrialSpec.clock). */
+export type Workload = (db: Store, rec: Recorder, tree?: Tree) => Promise<void>;
 
 /** The state of the store in `dir` (opened with the real file system), and its check. */
 export async function snapshotOf(dir: string, opts: OpenOptions = CRASH_OPTS): Promise<State> {
@@ -223,6 +300,8 @@ export interface TrialSpec {
   template?: string;
   workload: Workload;
   opts?: OpenOptions;
+  /** Open with openStore() under the faked cleaner clock (the workload gets the tree and ticks it). */
+  clock?: boolean;
 }
 
 export interface TrialRun {
@@ -249,18 +328,26 @@ export async function runTrial(spec: TrialSpec, arm: (io: FaultFS) => void = () 
   arm(io);
   const run: TrialRun = { root, dir, io, rec };
   let db: Store | undefined;
+  let tree: Tree | undefined;
+  const opts = { ...(spec.opts ?? CRASH_OPTS), io: io as FileIO };
+  if (spec.clock === true) cleanerClock.install();
   try {
-    db = open(dir, { ...(spec.opts ?? CRASH_OPTS), io: io as FileIO } as OpenOptions);
-  } catch (err) {
-    run.openError = err;
-  }
-  if (db !== undefined) {
     try {
-      await spec.workload(db, rec);
-    } finally {
-      await rec.settle();
-      await db.close();
+      if (spec.clock === true) ({ db, tree } = openStore(dir, opts));
+      else db = open(dir, opts as OpenOptions);
+    } catch (err) {
+      run.openError = err;
     }
+    if (db !== undefined) {
+      try {
+        await spec.workload(db, rec, tree);
+      } finally {
+        await rec.settle();
+        await db.close();
+      }
+    }
+  } finally {
+    if (spec.clock === true) cleanerClock.uninstall();
   }
   return run;
 }

@@ -151,6 +151,77 @@ describe('FaultFS power loss', () => {
   });
 });
 
+describe('FaultFS after a failed fsync (Linux: the dirty pages were dropped, the error is reported once)', () => {
+  it('the unsynced writes are lost to every later fsync, which succeeds: a crash drops, keeps or tears each; later syncs hold', async () => {
+    const live: string[] = [];
+    const seen = await outcomes(
+      async (io, root) => {
+        const fd = io.openSync(path.join(root, 'f'), 'wx+');
+        io.fsyncDirSync(root);
+        await io.write(fd, Buffer.from('AAAA'), 0, 4, 0);
+        await io.fdatasync(fd);
+        await io.write(fd, Buffer.from('BBBB'), 0, 4, 4);
+        io.failAt({ n: 1, kind: 'fdatasync', code: 'EIO' });
+        await expect(io.fdatasync(fd)).rejects.toMatchObject({ code: 'EIO' });
+        await io.fdatasync(fd); // reported once: the retry succeeds, and makes nothing durable
+        await io.write(fd, Buffer.from('CCCC'), 0, 4, 8);
+        io.fsyncSync(fd);
+        const buf = Buffer.alloc(12);
+        io.readSync(fd, buf, 0, 12, 0);
+        live.push(buf.toString('latin1')); // the page cache still serves the lost write
+        io.closeSync(fd);
+      },
+      (root) => read(path.join(root, 'f'))!,
+    );
+    expect(new Set(live)).toEqual(new Set(['AAAABBBBCCCC']));
+    // What was synced before the failure, and what was written and synced after it, always survive.
+    expect(seen.every((s) => s.length === 12 && s.startsWith('AAAA') && s.endsWith('CCCC'))).toBe(true);
+    expect(seen).toContain('AAAA\0\0\0\0CCCC'); // lost
+    expect(seen).toContain('AAAABBBBCCCC'); // reached the disk during the failed write-back after all
+    expect(seen.some((s) => /^AAAAB{1,3}\0{1,3}CCCC$/.test(s))).toBe(true); // torn
+  });
+
+  it('the same for a failed fsyncSync; a truncate made before the failure stays pending, and the next sync makes it durable', async () => {
+    const seen = await outcomes(
+      (io, root) => {
+        const fd = io.openSync(path.join(root, 'f'), 'r+');
+        io.ftruncateSync(fd, 4);
+        io.writeSync(fd, Buffer.from('XY'), 0, 2, 4);
+        io.failAt({ n: 1, kind: 'fdatasync', code: 'ENOSPC' });
+        expect(() => io.fsyncSync(fd)).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+        io.fsyncSync(fd);
+        io.closeSync(fd);
+      },
+      (root) => read(path.join(root, 'f')),
+      (root) => fs.writeFileSync(path.join(root, 'f'), '0123456789'),
+    );
+    expect(seen.every((s) => s !== undefined && /^0123(X|XY|[^6]{1,2})?$/.test(s))).toBe(true);
+    expect(seen).toContain('0123');
+    expect(seen).toContain('0123XY');
+  });
+
+  it('a failure that lasts (sticky) loses every write made meanwhile; what was synced before stays', async () => {
+    const seen = await outcomes(
+      async (io, root) => {
+        const fd = io.openSync(path.join(root, 'f'), 'wx+');
+        io.fsyncDirSync(root);
+        io.writeSync(fd, Buffer.from('AA'), 0, 2, 0);
+        io.fsyncSync(fd);
+        io.failAt({ n: 1, kind: 'fdatasync', code: 'EIO', sticky: true });
+        for (const [i, c] of ['B', 'C'].entries()) {
+          await io.write(fd, Buffer.from(c), 0, 1, 2 + i);
+          await expect(io.fdatasync(fd)).rejects.toMatchObject({ code: 'EIO' });
+        }
+        io.closeSync(fd);
+      },
+      (root) => read(path.join(root, 'f'))!,
+    );
+    expect(seen.every((s) => s.startsWith('AA') && s.length <= 4)).toBe(true);
+    expect(seen).toContain('AA');
+    expect(seen).toContain('AABC');
+  });
+});
+
 describe('FaultFS errors and counters', () => {
   it('fails the n-th call of a kind, once, with a proper errno error', async () => {
     const root = tmp();

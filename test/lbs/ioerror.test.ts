@@ -96,13 +96,15 @@ describe('a failed append fails the store', () => {
 
   it('a failure at every operation of an append (EIO and ENOSPC alike) leaves exactly the earlier appends', async () => {
     // Count the operations of the append under test: a 2-block append that
-    // starts a new segment (open, write, fdatasync, fsyncDir).
+    // starts a new segment (open, truncate to full size, write, fdatasync,
+    // fsyncDir, the record entry's write and fdatasync).
     const probe = await setup([3, 1]);
     const before = probe.io.ops;
     await probe.s.append(makePages(probe.rng, 2, BS - 32));
     const opsOfAppend = probe.io.ops - before;
     await probe.s.close();
-    expect(opsOfAppend).toBe(4);
+    expect(opsOfAppend).toBe(7);
+    expect(probe.io.trace.slice(before)).toEqual(['open', 'truncate', 'write', 'fdatasync', 'fsyncDir', 'write', 'fdatasync']);
     for (let k = 1; k <= opsOfAppend; k++) {
       for (const code of ['EIO', 'ENOSPC'] as const) {
         for (const sticky of [false, true]) {
@@ -181,29 +183,53 @@ describe('I/O errors while opening', () => {
     return { root, dir, recs, full: fs.readFileSync(file) };
   }
 
-  it('an error at any operation of open is BIRCH_IO, leaks no descriptor or lock, and the store opens after', async () => {
-    const { root, dir, recs } = await tornStore();
-    const probe = new FaultFS(root);
-    const s = BlockStore.open(dir, { io: probe });
+  /** An existing store closed cleanly: open reads it, writes its last append again and syncs. */
+  async function wholeStore(): Promise<{ root: string; dir: string; recs: AppendRec[] }> {
+    const { root, dir, s, recs } = await setup([2, 2, 3]);
     await s.close();
-    const opsOfOpen = probe.ops;
-    expect(opsOfOpen).toBeGreaterThanOrEqual(8);
+    return { root, dir, recs };
+  }
+
+  it('an error at any operation of open is BIRCH_IO, leaks no descriptor or lock, and the store opens after', async () => {
     const seen = new Set<string>();
-    for (let k = 1; k <= opsOfOpen; k++) {
-      // Restore the torn tail (an earlier round may have cut it).
-      const { dir: d, root: r } = await tornStore();
-      const io = new FaultFS(r);
-      io.failAt({ n: k, code: k % 2 === 0 ? 'EIO' : 'ENOSPC' });
-      const err = birchError(() => BlockStore.open(d, { io }));
-      expect(err.code, `op ${k} (${io.trace[k - 1]})`).toBe('BIRCH_IO');
-      seen.add(io.trace[k - 1]!);
-      expect(io.openFds, `op ${k}`).toBe(0);
-      await expectExactly(d, recs, `op ${k}`);
+    // A torn tail (cut away; the append before it is durable, since the torn
+    // one was written after its fsync succeeded) and a clean end (its last
+    // append written again before the fsync).
+    for (const make of [tornStore, wholeStore]) {
+      const { root, dir, recs } = await make();
+      const probe = new FaultFS(root);
+      const s = BlockStore.open(dir, { io: probe });
+      await s.close();
+      const opsOfOpen = probe.ops;
+      expect(opsOfOpen).toBeGreaterThanOrEqual(7);
+      for (let k = 1; k <= opsOfOpen; k++) {
+        // Restore the store (an earlier round may have cut its tail).
+        const { dir: d, root: r } = await make();
+        const io = new FaultFS(r);
+        const code = k % 2 === 0 ? 'EIO' : 'ENOSPC';
+        io.failAt({ n: k, code });
+        if (probe.trace[k - 1] === 'write') {
+          // Writing the last append again (so that the fsync covers it) failed:
+          // the store opens for reading, but refuses appends until reopened.
+          const s2 = BlockStore.open(d, { io });
+          expect(s2.failed?.code, `op ${k}`).toBe('BIRCH_IO');
+          expect(((s2.failed?.cause ?? {}) as NodeJS.ErrnoException).code).toBe(code);
+          expectAppends(s2, recs, 0, `op ${k}`);
+          await expectRejectCode(s2.append([Buffer.from('no')]), 'BIRCH_IO');
+          await s2.close();
+        } else {
+          const err = birchError(() => BlockStore.open(d, { io }));
+          expect(err.code, `op ${k} (${io.trace[k - 1]})`).toBe('BIRCH_IO');
+        }
+        seen.add(io.trace[k - 1]!);
+        expect(io.openFds, `op ${k}`).toBe(0);
+        await expectExactly(d, recs, `op ${k}`);
+      }
+      await expectExactly(dir, recs, 'untouched copy');
     }
-    for (const kind of ['stat', 'readdir', 'open', 'read', 'size', 'truncate', 'fdatasync'] as const) {
+    for (const kind of ['stat', 'readdir', 'open', 'read', 'size', 'truncate', 'write', 'fdatasync'] as const) {
       expect(seen.has(kind), kind).toBe(true);
     }
-    await expectExactly(dir, recs, 'untouched copy');
   });
 
   it('an error at any operation of creating a store is BIRCH_IO, and a later open creates it', async () => {

@@ -34,8 +34,9 @@ describe('open', () => {
   it('creates the directory (and missing parents) and the meta file', async () => {
     const dir = path.join(tmp(), 'a', 'b');
     const s = BlockStore.open(dir, { blockSize: 1024 });
-    expect(fs.readdirSync(dir).sort()).toEqual(['birch.lock', 'birch.meta']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['birch.lock', 'birch.meta', 'birch.segments']);
     expect(fs.statSync(path.join(dir, 'birch.meta')).size).toBe(32);
+    expect(fs.statSync(path.join(dir, 'birch.segments')).size).toBe(0);
     expect(s.stats()).toMatchObject({ blockSize: 1024, firstBlock: 0, nextBlock: 0, segments: 0, blocksOnDisk: 0 });
     await s.close();
     const t = BlockStore.open(dir);
@@ -120,8 +121,16 @@ describe('open', () => {
       const err = expectCode(() => BlockStore.open(dir), 'BIRCH_CORRUPT');
       expect(err.file, what).toBe(path.join(dir, 'birch.meta'));
     }
-    // Correctly checksummed but meaningless values are corrupt too.
-    for (const [off, value] of [[8, 2], [12, 100], [12, 1 << 20]] as const) {
+    // Correctly checksummed but meaningless values are corrupt too; a version
+    // above this birch's is a newer birch's store (BIRCH_VERSION), one past
+    // any plausible version is damage.
+    for (const [off, value, code] of [
+      [8, 0, 'BIRCH_CORRUPT'],
+      [8, 3, 'BIRCH_VERSION'],
+      [8, 1 << 20, 'BIRCH_CORRUPT'],
+      [12, 100, 'BIRCH_CORRUPT'],
+      [12, 1 << 20, 'BIRCH_CORRUPT'],
+    ] as const) {
       const dir = tmp();
       fs.cpSync(good, dir, { recursive: true });
       const b = Buffer.from(meta);
@@ -129,7 +138,7 @@ describe('open', () => {
       const CRC32 = (await import('crc-32')).default;
       b.writeUInt32LE(CRC32.buf(b.subarray(0, 28), 0) >>> 0, 28);
       fs.writeFileSync(path.join(dir, 'birch.meta'), b);
-      expectCode(() => BlockStore.open(dir), 'BIRCH_CORRUPT');
+      expectCode(() => BlockStore.open(dir), code);
     }
     // The undamaged original still opens.
     const s = BlockStore.open(good);
@@ -142,7 +151,7 @@ describe('open', () => {
     fs.writeFileSync(path.join(dir, 'birch.meta.tmp'), 'half-written garbage');
     fs.writeFileSync(path.join(dir, 'birch.lock'), '');
     const s = BlockStore.open(dir, { blockSize: 2048 });
-    expect(fs.readdirSync(dir).sort()).toEqual(['birch.lock', 'birch.meta']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['birch.lock', 'birch.meta', 'birch.segments']);
     await s.close();
     const t = BlockStore.open(dir);
     expect(t.blockSize).toBe(2048);
@@ -171,5 +180,18 @@ describe('open', () => {
     await made(dir, 512);
     flipBit(path.join(dir, 'birch.meta'), 3);
     expectCode(() => BlockStore.open(dir), 'BIRCH_NOT_A_STORE'); // the magic itself is damaged
+  });
+});
+
+describe('format versions', () => {
+  it('a version-1 store (birch 0.1.0) is refused with BIRCH_VERSION, saying how to move it, and left as it was', async () => {
+    const { encodeMeta } = await import('../../src/lbs/format.js');
+    const dir = tmp();
+    await made(dir, 512);
+    fs.writeFileSync(path.join(dir, 'birch.meta'), encodeMeta(512, 1));
+    const before = snapshot(dir);
+    const err = expectCode(() => BlockStore.open(dir), 'BIRCH_VERSION');
+    expect(err.message).toMatch(/birch dump/);
+    expect(snapshot(dir)).toEqual(before);
   });
 });

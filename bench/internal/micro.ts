@@ -18,7 +18,7 @@ import type * as NodeModule from '../../dist/btree/node.js';
 import type * as SerializeModule from '../../dist/btree/serialize.js';
 import type * as FindModule from '../../dist/btree/find.js';
 
-/** An internal module of the compiled package (dist/bench/micro/ -> dist/). */
+/** An internal module of the compiled package (dist/bench/internal/ -> dist/). */
 async function internal<T>(path: string): Promise<T> {
   return (await import(new URL(`../../${path}`, import.meta.url).href)) as T;
 }
@@ -81,14 +81,14 @@ bench
     sink ^= format.crc32(block, 0, BLOCK);
   })
   .add(`serialize a leaf (${keys.length} pairs)`, () => {
-    sink ^= serialize.encodePage(leaf, undefined).length;
+    sink ^= serialize.encodePage(leaf, undefined).payload.length;
   })
   .add(`deserialize a leaf (${keys.length} pairs)`, () => {
     sink ^= serialize.decodePage(page, 1).node.count;
   })
   .add(`key search in a leaf (${keys.length} keys)`, () => {
     const k = keys[probes[p++ & 1023]!]!;
-    sink ^= find.leafFind(leaf, k, 0, k.length);
+    sink ^= find.leafSearch(leaf, k, 0, k.length);
   })
   .add(`child search in a parent (${parent.count} children)`, () => {
     const k = data.key(storeProbes[p++ & 1023]!);

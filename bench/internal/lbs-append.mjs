@@ -1,5 +1,5 @@
 // Block store append throughput with fsync (issue: the block store).
-//   npm run build && node bench/lbs-append.mjs [seconds-per-size]
+//   npm run build && node bench/internal/lbs-append.mjs [seconds-per-size]
 // For each append size (blocks of 4096 bytes), appends back to back, each
 // awaited (one write + one fdatasync each), for the given seconds, in a
 // fresh store in the OS temp dir; prints appends/s and MiB/s of payload.
@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BlockStore } from '../dist/lbs/index.js';
+import { BlockStore } from '../../dist/lbs/index.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 console.log('blocks/append\tappends/s\tMiB/s\tfsync');
