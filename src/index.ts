@@ -9,7 +9,7 @@ export type {
   OpenOptions,
   RangeOptions,
   BatchOp,
-  Snapshot,
+  TableOptions,
   StoreStats,
   CheckReport,
   CheckProblem,
@@ -18,5 +18,8 @@ export type {
   BackupResult,
 } from './api/types.js';
 export { open, Store } from './api/store.js';
+export { Table } from './api/table.js';
+export { Snapshot } from './api/snapshot.js';
+export type { Reader as TableReader } from './api/access.js';
 export { dump, load, type DumpSink, type DumpOptions, type DumpResult, type LoadOptions, type LoadResult } from './api/dump.js';
 export { encodeTuple, decodeTuple, tupleRange, type TupleItem, type KeyEncoding, type ValueEncoding, type KeyInput, type KeyOf, type ValueInput, type ValueOf, type KeyEncodingFor, type ValueEncodingFor, type KeyBound, type KeyRangeOptions } from './api/encoding/index.js';

@@ -10,8 +10,9 @@
 import { BirchError } from '../errors.js';
 import type { Commit, EntryArena, Op, Tree } from '../btree/index.js';
 import { deadlineIn, entryIn, lookupKey, rangeIn, sortKeyIn, valueIn, writeOptionsIn, type Space } from './input.js';
+import type { EncodedOp } from './access.js';
 import { iterate, type SnapshotState } from './readers.js';
-import type { Bytes, RangeOptions, WriteOptions } from './types.js';
+import type { Bytes, WriteOptions } from './types.js';
 
 /** What a keyspace needs from the store that owns it. */
 export interface Owner {
@@ -33,6 +34,8 @@ export interface Owner {
 export interface SpaceSource {
   read(commit: Commit): Space | undefined;
   write(): { space: Space; before: Op[] | undefined };
+  /** Called once a batch that carried `before` for `space` has committed. */
+  committed?(space: Space): void;
 }
 
 const closedStore = (): BirchError => new BirchError('BIRCH_CLOSED', 'store is closed');
@@ -42,7 +45,7 @@ export class Keyspace {
   private readonly scratch = Buffer.allocUnsafeSlow(257);
 
   constructor(
-    private readonly owner: Owner,
+    readonly owner: Owner,
     readonly source: SpaceSource,
   ) {}
 
@@ -80,9 +83,8 @@ export class Keyspace {
     } catch (err) {
       return Promise.reject(err);
     }
-    const tree = this.owner.tree;
-    if (before !== undefined) for (const b of before) void tree.submitShared(b).catch(() => undefined);
-    return tree.submitShared(op);
+    this.submitBefore(before);
+    return this.owner.tree.submitShared(op);
   }
 
   delete(key: Bytes): Promise<boolean> {
@@ -146,7 +148,7 @@ export class Keyspace {
    * key before the key itself), read lazily from `commit`.
    */
   iterate<T>(
-    opts: RangeOptions | undefined,
+    opts: object | undefined,
     make: (k: Buffer, v: Buffer, skip: number) => T,
     commit: Commit = this.owner.tree.committed,
     snapshot?: SnapshotState,
@@ -197,9 +199,74 @@ export class Keyspace {
     return new Promise<boolean>((resolve, reject) => {
       this.owner.checkWritable();
       const { op, before } = make();
-      const tree = this.owner.tree;
-      if (before !== undefined) for (const b of before) void tree.submitShared(b).catch(() => undefined);
-      tree.submit({ op, resolve: resolve as (r?: boolean | bigint | number) => void, reject });
+      this.submitBefore(before);
+      this.owner.tree.submit({ op, resolve: resolve as (r?: boolean | bigint | number) => void, reject });
+    });
+  }
+
+  /**
+   * Queue what must commit with or before the next operation (a table's
+   * catalog pairs): queued first, so it lands in the same batch or an
+   * earlier one, never a later one.
+   */
+  private submitBefore(before: Op[] | undefined): void {
+    if (before === undefined) return;
+    const { space } = this.source.write();
+    let last: Promise<void> | undefined;
+    for (const b of before) last = this.owner.tree.submitShared(b);
+    last!.then(
+      () => this.source.committed?.(space),
+      () => undefined, // the failure is reported by the operation that follows, in the same or a later batch
+    );
+  }
+
+  /**
+   * Apply `ops` (each in its own keyspace: a store's batch may write several
+   * tables) as one atomic request: all of them or none. Every operation is
+   * checked and encoded before anything is queued.
+   */
+  batch(ops: EncodedOp[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.owner.checkWritable();
+      const now = this.owner.tree.now();
+      const arena = this.owner.arena;
+      const out: Op[] = [];
+      const created: Array<{ source: SpaceSource; space: Space }> = [];
+      const seen = new Set<SpaceSource>();
+      const parsed = ops.map((o, i): Op => {
+        const source = o.ks.source;
+        const { space, before } = source.write();
+        if (before !== undefined && !seen.has(source)) {
+          seen.add(source);
+          out.push(...before);
+          created.push({ source, space });
+        }
+        if (o.type === 'put') {
+          const deadline = deadlineIn(o.ttl, now, `batch operation ${i}'s ttl`);
+          try {
+            return { kind: 'put', entry: entryIn(arena, space, o.key, o.value, deadline), off: arena.at };
+          } catch (e) {
+            if (e instanceof BirchError) throw new BirchError(e.code, `batch operation ${i}: ${e.message}`, { cause: e });
+            throw e;
+          }
+        }
+        try {
+          return { kind: 'del', key: sortKeyIn(space, o.key) };
+        } catch (e) {
+          if (e instanceof BirchError) throw new BirchError(e.code, `batch operation ${i}: ${e.message}`, { cause: e });
+          throw e;
+        }
+      });
+      out.push(...parsed);
+      if (out.length === 0) return resolve();
+      this.owner.tree.submit({
+        op: out,
+        resolve: () => {
+          for (const c of created) c.source.committed?.(c.space);
+          resolve();
+        },
+        reject,
+      });
     });
   }
 }

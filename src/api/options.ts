@@ -42,7 +42,7 @@ export interface ResolvedOptions {
   io: FileIO | undefined;
 }
 
-const KNOWN = new Set(['blockSize', 'segmentSize', 'cacheSize', 'sync', 'cleaning', 'spaceTarget', 'strict', 'io']);
+const KNOWN = new Set(['blockSize', 'segmentSize', 'cacheSize', 'sync', 'cleaning', 'spaceTarget', 'strict', 'io', 'keyEncoding', 'valueEncoding']);
 
 const bad = (message: string): BirchError => new BirchError('BIRCH_BAD_ARGUMENT', message);
 

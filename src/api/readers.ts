@@ -13,11 +13,11 @@
 import { BirchError } from '../errors.js';
 import type { Commit, Tree } from '../btree/index.js';
 import type { RangeIn } from './input.js';
-import type { Keyspace } from './keyspace.js';
-import type { Snapshot } from './types.js';
+/** What a snapshot is to its iterators: something to keep reachable. */
+type Snapshot = object;
 
 /** The bytes of `b` from `skip` on, as a buffer of its own. */
-function tail(b: Buffer, skip: number): Buffer {
+export function tail(b: Buffer, skip: number): Buffer {
   const out = Buffer.allocUnsafe(b.length - skip);
   b.copy(out, 0, skip);
   return out;
@@ -106,10 +106,16 @@ export function iterate<T>(
 }
 
 /**
- * A consistent read-only view of `commit`. `storeAlive` throws BIRCH_CLOSED
- * once the store is closed.
+ * Pin `commit` for a snapshot: the state its reads and iterators check
+ * (`storeAlive` throws BIRCH_CLOSED once the store is closed), its release
+ * function, and `register`, to call with the snapshot object once made (a
+ * snapshot dropped unreleased gives its pin back when collected).
  */
-export function snapshotOf(tree: Tree, commit: Commit, storeAlive: () => void, own: Keyspace): Snapshot {
+export function pinSnapshot(
+  tree: Tree,
+  commit: Commit,
+  storeAlive: () => void,
+): { state: SnapshotState; release: () => void; register: (snap: Snapshot) => void } {
   // Unfinished iterators of this snapshot: they cannot go on once it is
   // released, so release() gives their pins back too.
   const iterators = new Set<() => void>();
@@ -118,27 +124,13 @@ export function snapshotOf(tree: Tree, commit: Commit, storeAlive: () => void, o
     if (pin.released()) throw new BirchError('BIRCH_CLOSED', 'snapshot was released');
     storeAlive();
   };
-  const owner: SnapshotState = { alive, iterators, snapshot: undefined };
-  const snap: Snapshot = {
-    get: (key) => {
-      alive();
-      return own.get(key, commit);
-    },
-    ttl: (key) => {
-      alive();
-      return own.ttl(key, commit);
-    },
-    range: (opts) => {
-      alive();
-      return own.iterate(opts, pair, commit, owner);
-    },
-    keys: (opts) => {
-      alive();
-      return own.iterate(opts, keyOnly, commit, owner);
-    },
+  const state: SnapshotState = { alive, iterators, snapshot: undefined };
+  return {
+    state,
     release: pin.release,
+    register: (snap) => {
+      state.snapshot = snap;
+      leaks.register(snap, pin.release, pin.token);
+    },
   };
-  owner.snapshot = snap;
-  leaks.register(snap, pin.release, pin.token);
-  return snap;
 }

@@ -15,30 +15,38 @@ import { BirchError } from '../errors.js';
 import { EntryArena, KS_STORE, MIN_TREE_BLOCK_SIZE, Tree } from '../btree/index.js';
 import { Cleaner, type CleanerStats } from '../cleaner/index.js';
 import { BlockStore } from '../lbs/index.js';
-import { batchIn, type Space } from './input.js';
+import { Access, codecsOf } from './access.js';
+import type { Codec, KeyCodec, KeyEncoding, KeyEncodingFor, KeyInput, KeyOf, ValueEncoding, ValueEncodingFor, ValueInput, ValueOf } from './encoding/index.js';
+import type { Space } from './input.js';
 import { Keyspace, type Owner } from './keyspace.js';
 import { resolveOptions } from './options.js';
 import { backupCommit, checkBackupDest } from './backup.js';
-import { keyOnly, pair, snapshotOf } from './readers.js';
-import type {
-  BackupOptions,
-  BackupResult,
-  BatchOp,
-  Bytes,
-  CheckReport,
-  OpenOptions,
-  RangeOptions,
-  Snapshot,
-  StoreStats,
-  WriteOptions,
-} from './types.js';
+import { Snapshot } from './snapshot.js';
+import { Table } from './table.js';
+import { Tables } from './tables.js';
+import type { BackupOptions, BackupResult, BatchOp, Bytes, CheckReport, OpenOptions, StoreStats, TableOptions } from './types.js';
 
-/** Open (creating if needed) the store in directory `path`. Synchronous. */
-export function open(path: string, options?: OpenOptions): Store {
+/**
+ * Open (creating if needed) the store in directory `path`. Synchronous.
+ * `keyEncoding` and `valueEncoding` type and encode the store's own keys
+ * and values (tables have their own).
+ */
+export function open<KE extends KeyEncoding = 'binary', VE extends ValueEncoding = 'binary'>(
+  path: string,
+  options?: OpenOptions & { keyEncoding?: KE; valueEncoding?: VE },
+): Store<KeyInput<KE>, KeyOf<KE>, ValueInput<VE>, ValueOf<VE>>;
+export function open<K, V>(
+  path: string,
+  options: OpenOptions & { keyEncoding: KeyEncodingFor<K>; valueEncoding: ValueEncodingFor<V> },
+): Store<K, K, V, V>;
+export function open(path: string, options?: OpenOptions): Store<unknown, unknown, unknown, unknown> {
   if (typeof path !== 'string' || path.length === 0) {
     throw new BirchError('BIRCH_BAD_ARGUMENT', 'open needs a directory path (a non-empty string)');
   }
   const o = resolveOptions(options);
+  const codecs = codecsOf(
+    options === undefined ? undefined : { keyEncoding: options.keyEncoding, valueEncoding: options.valueEncoding },
+  );
   const lbs = BlockStore.open(path, {
     ...(o.blockSize !== undefined && { blockSize: o.blockSize }),
     ...(o.segmentSize !== undefined && { segmentSize: o.segmentSize }),
@@ -53,7 +61,7 @@ export function open(path: string, options?: OpenOptions): Store {
       );
     }
     const tree = new Tree(lbs, { cacheSize: o.cacheSize, strict: o.strict });
-    return new Store(lbs, tree, o.cleaning, o.spaceTarget, o.segmentSize);
+    return new Store(lbs, tree, o.cleaning, o.spaceTarget, o.segmentSize, codecs);
   } catch (err) {
     lbs.closeSync(); // synchronously: a retried open() must not find the lock still held
     throw err;
@@ -63,10 +71,10 @@ export function open(path: string, options?: OpenOptions): Store {
 export type StoreStatsAll = StoreStats & CleanerStats;
 
 /** The tree behind each store, for the api's own helpers (dump.ts); not exported from the package. */
-const trees = new WeakMap<Store, Tree>();
+const trees = new WeakMap<object, Tree>();
 
 /** @internal The tree behind `db` (api/dump.ts reads it without copying every pair). */
-export function treeOf(db: Store): Tree {
+export function treeOf(db: object): Tree {
   const t = trees.get(db);
   if (t === undefined) throw new BirchError('BIRCH_BAD_ARGUMENT', 'not a store made by open()');
   return t;
@@ -77,130 +85,139 @@ const closedError = (): BirchError => new BirchError('BIRCH_CLOSED', 'store is c
 /** The store's own keys: keyspace 0, no prefix (btree/entry.ts). */
 const STORE_SPACE: Space = { keyspace: KS_STORE, prefix: new Uint8Array(0) };
 
-export class Store {
+type Codecs = { kc: KeyCodec<unknown, unknown>; vc: Codec<unknown, unknown> };
+
+/**
+ * The store. Its read and write API (get, put, delete, add, modify, cas,
+ * cad, expire, persist, ttl, incr, append, batch, range, keys) is Access's,
+ * over the store's own keys; tables have the same API over theirs.
+ */
+export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> extends Access<KIn, KOut, VIn, VOut> {
   readonly #lbs: BlockStore;
   readonly #tree: Tree;
   readonly #cleaner: Cleaner;
   readonly #segmentSize: number | undefined;
   /** Backups running; close() waits for them to stop. */
   readonly #backups = new Set<Promise<unknown>>();
-
-  /** Where queued writes keep their pairs (btree/arena.ts). */
-  readonly #arena = new EntryArena();
+  readonly #owner: Owner;
   /** The store's own keys. */
   readonly #own: Keyspace;
+  readonly #codecs: Codecs;
+  /** The table catalog. */
+  readonly #tables: Tables;
+  /** The last handle made for each table name: the encodings a batch operation naming the table uses. */
+  readonly #tableHandles = new Map<string, Table<unknown, unknown, unknown, unknown>>();
   #closing: Promise<void> | undefined;
 
   /** @internal Use open(). */
-  constructor(lbs: BlockStore, tree: Tree, cleaning: number, spaceTarget: number, segmentSize?: number) {
+  constructor(lbs: BlockStore, tree: Tree, cleaning: number, spaceTarget: number, segmentSize?: number, codecs: Codecs = codecsOf(undefined)) {
+    // The keyspace's checks reach the store through `self`, set once it exists.
+    const self: { s?: Store<KIn, KOut, VIn, VOut> } = {};
+    const owner: Owner = {
+      tree,
+      arena: new EntryArena(), // where queued writes keep their pairs (btree/arena.ts)
+      checkReadable: () => self.s!.#checkNotReleased(),
+      checkWritable: () => self.s!.#checkNotClosing(),
+    };
+    const own = new Keyspace(owner, { read: () => STORE_SPACE, write: () => ({ space: STORE_SPACE, before: undefined }) });
+    super(own, codecs);
+    self.s = this;
+    this.#owner = owner;
+    this.#own = own;
+    this.#codecs = codecs;
     this.#lbs = lbs;
     this.#tree = tree;
     this.#segmentSize = segmentSize;
     trees.set(this, tree);
-    const owner: Owner = {
-      tree,
-      arena: this.#arena,
-      checkReadable: () => this.#checkNotReleased(),
-      checkWritable: () => this.#checkNotClosing(),
-    };
-    this.#own = new Keyspace(owner, { read: () => STORE_SPACE, write: () => ({ space: STORE_SPACE, before: undefined }) });
+    this.#tables = new Tables(tree);
     this.#cleaner = new Cleaner(tree, { cleaning, spaceTarget });
     this.#cleaner.start();
   }
 
-  /** The latest committed value of `key`, or undefined (also once it expired). */
-  get(key: Bytes): Buffer | undefined {
-    return this.#own.get(key);
+  /**
+   * Apply puts and deletes atomically: all of them or, on any error, none.
+   * An operation with a `table` field writes that table (see BatchOp), so
+   * one batch can write several tables.
+   */
+  override batch(ops: Array<BatchOp<KIn, VIn>>): Promise<void> {
+    try {
+      if (!Array.isArray(ops)) throw new BirchError('BIRCH_BAD_ARGUMENT', `batch needs an array of operations, got ${ops === null ? 'null' : typeof ops}`);
+      return this.#own.batch(
+        ops.map((op, i) => {
+          const t = typeof op === 'object' && op !== null ? (op as { table?: unknown }).table : undefined;
+          if (t === undefined) return this.encodeOp(op, i);
+          return this.#tableFor(t, i).encodeOp(op, i);
+        }),
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
-   * Set `key` to `value`; resolves once durable. With `{ ttl }` (ms) the key
-   * expires that long after this call; without, any lifetime it had goes.
+   * Table `name`: the store's read and write API over keys of its own,
+   * isolated from every other table and from the store's keys. A table
+   * exists once a key is written to it (tables() lists those that hold
+   * keys); its id costs 1 byte of the 255-byte key limit for the first 127
+   * tables, 2 up to 16,383. The encodings are not stored: give the same
+   * each time.
    */
-  put(key: Bytes, value: Bytes, options?: WriteOptions): Promise<void> {
-    return this.#own.put(key, value, options);
+  table<KE extends KeyEncoding = 'binary', VE extends ValueEncoding = 'binary'>(
+    name: string,
+    options?: TableOptions<KE, VE>,
+  ): Table<KeyInput<KE>, KeyOf<KE>, ValueInput<VE>, ValueOf<VE>>;
+  table<K, V>(name: string, options: { keyEncoding: KeyEncodingFor<K>; valueEncoding: ValueEncodingFor<V> }): Table<K, K, V, V>;
+  table(name: string, options?: TableOptions): Table<unknown, unknown, unknown, unknown> {
+    this.#checkNotReleased();
+    const codecs = codecsOf(options);
+    const t = new Table<unknown, unknown, unknown, unknown>(name, new Keyspace(this.#owner, this.#tables.source(name)), codecs);
+    this.#tableHandles.set(name, t);
+    return t;
   }
 
-  /** Remove `key`; resolves true if a value was removed. */
-  delete(key: Bytes): Promise<boolean> {
-    return this.#own.delete(key);
-  }
-
-  /** Set `key` only if absent or expired (kivaloo ADD); resolves whether it was set. */
-  add(key: Bytes, value: Bytes, options?: WriteOptions): Promise<boolean> {
-    return this.#own.add(key, value, options);
-  }
-
-  /** Set `key` only if present (kivaloo MODIFY); resolves whether it was set. */
-  modify(key: Bytes, value: Bytes, options?: WriteOptions): Promise<boolean> {
-    return this.#own.modify(key, value, options);
-  }
-
-  /** Set `key` to `value` only if its current value equals `expected` (kivaloo CAS). */
-  cas(key: Bytes, expected: Bytes, value: Bytes, options?: WriteOptions): Promise<boolean> {
-    return this.#own.cas(key, expected, value, options);
-  }
-
-  /** Delete `key` only if its current value equals `expected` (kivaloo CAD). */
-  cad(key: Bytes, expected: Bytes): Promise<boolean> {
-    return this.#own.cad(key, expected);
-  }
-
-  /** Set or replace the lifetime of `key` (ms from now; 0 or less deletes it); resolves whether the key exists. */
-  expire(key: Bytes, ms: number): Promise<boolean> {
-    return this.#own.expire(key, ms);
-  }
-
-  /** Remove the lifetime of `key`; resolves whether it had one. */
-  persist(key: Bytes): Promise<boolean> {
-    return this.#own.persist(key);
-  }
-
-  /** Milliseconds `key` has left; Infinity if it does not expire; undefined if absent or expired. */
-  ttl(key: Bytes): number | undefined {
-    return this.#own.ttl(key);
+  /** Names of the tables that hold at least one live key, in name order. */
+  tables(): string[] {
+    this.#checkNotReleased();
+    return this.#tables.list(this.#tree.committed);
   }
 
   /**
-   * Add `by` (default 1) to the counter at `key`, stored as decimal ASCII
-   * digits (absent counts as 0); resolves with the new value (a number, or
-   * a bigint past 2^53). BIRCH_NOT_AN_INTEGER if the value is not a 64-bit
-   * signed integer or the result would leave that range (nothing changes).
-   * Keeps the key's lifetime.
+   * Remove table `name` and every key in it, durably and atomically: once
+   * this resolves (true if the table existed), no reader sees any of its
+   * keys, and a later write to the name starts an empty table. The keys
+   * themselves are deleted in the background (a crash resumes the work).
    */
-  incr(key: Bytes, by: number | bigint = 1): Promise<number | bigint> {
-    return this.#own.incr(key, by);
-  }
-
-  /** Append `bytes` to the value at `key` (absent: empty); resolves with the new length. BIRCH_VALUE_TOO_LARGE past 255 bytes (nothing changes). Keeps the key's lifetime. */
-  append(key: Bytes, bytes: Bytes): Promise<number> {
-    return this.#own.append(key, bytes);
-  }
-
-  /** Apply puts and deletes atomically: all of them or, on any error, none. */
-  batch(ops: BatchOp[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  dropTable(name: string): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
       this.#checkNotClosing();
-      const parsed = batchIn(this.#arena, ops, () => STORE_SPACE, this.#tree.now());
-      if (parsed.length === 0) return resolve();
-      this.#tree.submit({ op: parsed, resolve: resolve as () => void, reject });
+      const d = this.#tables.drop(name);
+      if (d === undefined) return resolve(false);
+      this.#tableHandles.delete(name);
+      this.#tree.submit({
+        op: d.ops,
+        resolve: () => {
+          d.done(true);
+          resolve(true);
+        },
+        reject: (err: unknown) => {
+          d.done(false);
+          reject(err);
+        },
+      });
     });
   }
 
-  /** Pairs in key order (or reverse), read lazily from the current commit. */
-  range(opts?: RangeOptions): IterableIterator<[Buffer, Buffer]> {
-    return this.#own.iterate(opts, pair);
-  }
-
-  /** Keys in key order (or reverse), read lazily from the current commit. */
-  keys(opts?: RangeOptions): IterableIterator<Buffer> {
-    return this.#own.iterate(opts, keyOnly);
-  }
-
-  /** A consistent read-only view of the current commit; release() it when done. */
-  snapshot(): Snapshot {
+  /** A consistent read-only view of the current commit, every table included; release() it when done. */
+  snapshot(): Snapshot<KIn, KOut, VOut> {
     this.#checkNotReleased();
-    return snapshotOf(this.#tree, this.#tree.committed, () => this.#checkNotReleased(), this.#own);
+    return new Snapshot<KIn, KOut, VOut>(this.#own, this.#codecs, this.#tables, this.#tree, () => this.#checkNotReleased());
+  }
+
+  /** The handle a batch operation's `table` names. */
+  #tableFor(t: unknown, i: number): Table<unknown, unknown, unknown, unknown> {
+    if (t instanceof Table) return t as Table<unknown, unknown, unknown, unknown>;
+    if (typeof t === 'string') return this.#tableHandles.get(t) ?? this.table(t);
+    throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i}: table must be a name or a table handle, got ${t === null ? 'null' : typeof t}`);
   }
 
   /** Figures about the store; see StoreStats. */
@@ -211,7 +228,7 @@ export class Store {
     const t = this.#tree.stats();
     const lookups = t.cacheHits + t.cacheMisses;
     return {
-      keys: c.keys,
+      keys: c.keys - c.internal,
       height: c.height,
       pagesLive: c.pages,
       pagesOnDisk: l.blocksOnDisk,

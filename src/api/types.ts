@@ -2,6 +2,8 @@
  * The public types of birch's API. The implementation is in store.ts.
  */
 
+import type { KeyEncoding, ValueEncoding } from './encoding/index.js';
+
 /** A key or value: bytes, or a string taken as UTF-8. 0 to 255 bytes. */
 export type Bytes = Uint8Array | string;
 
@@ -36,6 +38,22 @@ export interface OpenOptions {
    * Costs CPU on every commit. Defaults to true when the environment variable
    * BIRCH_STRICT is "1", else false. */
   strict?: boolean;
+  /** How the store's own keys are encoded: 'binary' (bytes, or a string as
+   * UTF-8; keys come back as Buffers), 'utf8' (strings) or 'tuple'
+   * (FoundationDB's tuple layer: arrays of null, booleans, strings, byte
+   * strings, integers, doubles and nested arrays, in tuple order). Not
+   * stored: give the same each time. Tables have their own. Defaults to
+   * 'binary'. */
+  keyEncoding?: KeyEncoding;
+  /** How the store's own values are encoded: 'binary', 'utf8', 'json' or
+   * 'msgpack'. Not stored: give the same each time. Defaults to 'binary'. */
+  valueEncoding?: ValueEncoding;
+}
+
+/** Options of Store.table(): the table's encodings (not stored: give the same each time). */
+export interface TableOptions<KE = KeyEncoding, VE = ValueEncoding> {
+  keyEncoding?: KE;
+  valueEncoding?: VE;
 }
 
 /** Bounds and direction of a range read. All bounds are optional and combine. */
@@ -58,23 +76,24 @@ export interface WriteOptions {
   ttl?: number;
 }
 
-export type BatchOp =
-  | { type: 'put'; key: Bytes; value: Bytes; ttl?: number; table?: string }
-  | { type: 'del'; key: Bytes; table?: string };
-
-/** A consistent, read-only view of the store at one commit. */
-export interface Snapshot {
-  get(key: Bytes): Buffer | undefined;
-  /** Milliseconds the key had left at this view's commit, measured now; Infinity if it does not expire; undefined if absent or expired. */
-  ttl(key: Bytes): number | undefined;
-  range(opts?: RangeOptions): IterableIterator<[Buffer, Buffer]>;
-  keys(opts?: RangeOptions): IterableIterator<Buffer>;
-  /** Let the cleaner reclaim the blocks this view holds. Idempotent. */
-  release(): void;
-}
+/**
+ * One operation of Store.batch(). Without `table` it writes the store's own
+ * keys (in the store's encodings); with `table` (a name, or a handle from
+ * Store.table()) that table's keys, in the encodings of the handle (for a
+ * name: of the last handle this store made for it, else 'binary').
+ */
+export type BatchOp<K = Bytes, V = Bytes> =
+  | { type: 'put'; key: K; value: V; ttl?: number; table?: undefined }
+  | { type: 'del'; key: K; table?: undefined }
+  | { type: 'put'; table: string | { readonly name: string }; key: unknown; value: unknown; ttl?: number }
+  | { type: 'del'; table: string | { readonly name: string }; key: unknown };
 
 export interface StoreStats {
-  /** Number of keys in the latest committed tree. */
+  /** Number of keys in the latest committed tree: the store's own and every
+   * table's (not the store's bookkeeping: the expiry index, the table
+   * catalog). Keys that expired count until the background purge deletes
+   * them (within a few seconds, as Redis's DBSIZE counts them until evicted);
+   * so do the keys of a dropped table. */
   keys: number;
   /** Levels in the tree (1 when the root is a leaf). */
   height: number;

@@ -125,3 +125,19 @@ export function sortKey(key: Uint8Array, keyspace = KS_STORE): Buffer {
   b.set(key, 1);
   return b;
 }
+
+/**
+ * A table's id as the prefix of its keys in KS_TABLES (and its key in
+ * KS_DROPPED): a varint, 7 bits per byte, low bits first, the high bit set
+ * on every byte but the last. No id's prefix is a prefix of another's.
+ */
+export function tablePrefix(id: number): Buffer {
+  const out: number[] = [];
+  let n = id;
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+  return Buffer.from(out);
+}

@@ -20,6 +20,7 @@ export {
   KS_EXPIRY,
   KS_CATALOG,
   KS_DROPPED,
+  tablePrefix,
 } from './entry.js';
 export { EntryArena, copyInto } from './arena.js';
 export { MAX_KEY_SIZE, MAX_VALUE_SIZE, MIN_TREE_BLOCK_SIZE } from './serialize.js';
