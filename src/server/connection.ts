@@ -24,7 +24,7 @@
  * @internal
  */
 import type { Socket } from 'node:net';
-import { NotSupported, storeErrorText } from './backend.js';
+import { storeErrorText } from './backend.js';
 import { lower } from './commands/args.js';
 import { EXECABORT, NOAUTH, NOT_IN_MULTI, NOT_IN_MULTI_WATCH, arity, unknownCommand, unknownSubcommand } from './commands/errors.js';
 import type { Client, CommandSpec, Ctx, FastCtx, ServerState } from './commands/index.js';
@@ -71,7 +71,6 @@ const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'res
 const NOT_QUEUED = new Set(['hello', 'auth', 'client']);
 
 function errorText(err: unknown): string {
-  if (err instanceof NotSupported) return `ERR ${err.message}`;
   if (err instanceof Error && err.name === 'BirchError') return storeErrorText(err);
   return `ERR birch internal error: ${err instanceof Error ? err.message : String(err)}`;
 }

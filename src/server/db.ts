@@ -12,9 +12,9 @@
  *
  * So each data command is written once, against Db, whichever way it runs.
  *
- * Expiry (issue 13): an entry in a TxView carries its deadline (absolute ms)
- * so that reads within a transaction see it expire; the Backend refuses
- * any deadline until the store supports expiring keys.
+ * Expiry: an entry in a TxView carries its deadline (absolute ms) so that
+ * reads within a transaction see it expire; its batch gives the store each
+ * deadline as a lifetime from the moment the batch is issued (#push).
  *
  * @internal
  */
@@ -177,12 +177,8 @@ export class TxView implements Db {
   set(key: Buffer, value: Buffer, life: Lifetime = 'clear'): void {
     const k = key.toString('latin1');
     let at: number | undefined;
-    if (life === 'keep') {
-      at = this.#deadline(key, k);
-    } else if (life !== 'clear') {
-      this.backend.needExpiry('a time to live');
-      at = life.at;
-    }
+    if (life === 'keep') at = this.#deadline(key, k);
+    else if (life !== 'clear') at = life.at;
     const existed = this.get(key) !== undefined;
     // Request arguments are views of socket reads, which are never reused: no copy.
     const e: Entry = { value, at };
@@ -225,13 +221,10 @@ export class TxView implements Db {
     const e = this.#overlay.get(k);
     if (e === undefined) return this.#cleared ? undefined : this.backend.ttl(key);
     if (this.#live(e) === undefined) return undefined;
-    // Asking for a lifetime needs expiring keys even when this one has none.
-    this.backend.needExpiry('TTL');
     return e.at === undefined ? Infinity : e.at - this.now();
   }
 
   expireAt(key: Buffer, at: number | undefined): boolean {
-    this.backend.needExpiry('EXPIRE');
     const value = this.get(key);
     if (value === undefined) return false;
     const k = key.toString('latin1');
@@ -246,21 +239,30 @@ export class TxView implements Db {
     return true;
   }
 
-  /** The deadline a key has now (undefined: none or missing). */
+  /**
+   * The deadline a key has now (undefined: none or missing), for a write
+   * that keeps it (KEEPTTL, INCR, APPEND in a transaction). The store has
+   * no write that keeps a lifetime while replacing the value, so this reads
+   * the lifetime left and #push gives it back as a `ttl`: the gate holds
+   * every other write of the server meanwhile, so nothing can change the key
+   * in between, but the deadline is re-derived from two clock readings and
+   * may move later by the milliseconds the clock advances during the
+   * command (usually none). docs/SERVER.md, "Expiry", says the same.
+   */
   #deadline(key: Buffer, k: string): number | undefined {
     const e = this.#overlay.get(k);
     if (e !== undefined) return this.#live(e) === undefined ? undefined : e.at;
     if (this.#cleared) return undefined;
-    // A committed key's lifetime: only a store with expiring keys has one.
-    if (!this.backend.expiry) return undefined;
     const left = this.backend.ttl(key);
     return left === undefined || left === Infinity ? undefined : this.now() + left;
   }
 
+  /** The store operation for an entry: a put, with its deadline as a lifetime from now; a deadline already past deletes. */
   #push(key: Buffer, e: Entry): void {
     const value = e.value!;
-    if (e.at === undefined) this.ops.push({ type: 'put', key, value });
-    else this.ops.push({ type: 'put', key, value, ttl: Math.max(1, e.at - this.now()) });
+    if (e.at === undefined) return void this.ops.push({ type: 'put', key, value });
+    const ttl = e.at - this.now();
+    this.ops.push(ttl > 0 ? { type: 'put', key, value, ttl } : { type: 'del', key });
   }
 
   *range(span: Span): Iterable<[Buffer, Buffer]> {

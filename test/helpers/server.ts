@@ -21,15 +21,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** `wrap` may put a stand-in around the store (test/helpers/datamodel-shim.ts). */
-export async function startServer(
-  opts: ServeOptions = {},
-  storeOpts: OpenOptions = { cleaning: 0 },
-  wrap: (s: Store) => Store = (s) => s,
-): Promise<TestServer> {
+export async function startServer(opts: ServeOptions = {}, storeOpts: OpenOptions = { cleaning: 0 }): Promise<TestServer> {
   const root = tmpDir('birch-serve-');
   const dir = path.join(root, 'store');
-  const store = wrap(open(dir, storeOpts));
+  const store = open(dir, storeOpts);
   let server: BirchServer;
   try {
     server = await serve(store, { port: 0, ...opts });

@@ -17,7 +17,6 @@ afterAll(async () => {
 });
 
 const err = (e: string): { error: string } => ({ error: e });
-const NOT_SUPPORTED_TTL = /^ERR .* needs expiring keys, which this birch store does not support yet$/;
 
 /** Fresh keys per test. */
 let n = 0;
@@ -265,35 +264,6 @@ describe('strings', () => {
     expect(await c.call('SET', k, 'v'.repeat(255))).toBe('+OK');
     expect(await c.call('SET', 'k'.repeat(255), 'v')).toBe('+OK');
     expect(await c.call('DEL', 'k'.repeat(255))).toBe(1);
-  });
-
-  it('expiry, counters and append answer "not supported yet" until the store has them', async () => {
-    const c = await t.client();
-    if (t.server.backend.expiry) return; // issue 13 landed: test/server/datamodel.test.ts covers them
-    const k = ns() + 'k';
-    for (const cmd of [
-      ['SET', k, 'v', 'EX', '10'],
-      ['SET', k, 'v', 'KEEPTTL'],
-      ['SETEX', k, '10', 'v'],
-      ['PSETEX', k, '10', 'v'],
-      ['EXPIRE', k, '10'],
-      ['PEXPIRE', k, '10', 'NX'],
-      ['TTL', k],
-      ['PTTL', k],
-      ['PERSIST', k],
-      ['GETEX', k, 'PERSIST'],
-    ]) {
-      const r = (await c.call(...cmd)) as { error: string };
-      expect(r.error, cmd.join(' ')).toMatch(NOT_SUPPORTED_TTL);
-    }
-    expect(await c.call('INCR', k)).toEqual(err('ERR INCR needs counters, which this birch store does not support yet'));
-    expect(await c.call('DECRBY', k, '2')).toEqual(err('ERR INCR needs counters, which this birch store does not support yet'));
-    expect(await c.call('INCRBY', k, 'x')).toEqual(err('ERR value is not an integer or out of range'));
-    expect(await c.call('APPEND', k, 'x')).toEqual(err('ERR APPEND needs append, which this birch store does not support yet'));
-    expect(await c.call('GET', k)).toBe(null);
-    // GETEX without an option is a GET.
-    await c.call('SET', k, 'v');
-    expect(await c.call('GETEX', k)).toBe('v');
   });
 });
 

@@ -62,3 +62,13 @@ export function keyTooLarge(n: number): string {
 export function valueTooLarge(n: number): string {
   return `ERR value is ${n} bytes, over birch's limit of ${VALUE_LIMIT} bytes`;
 }
+
+/**
+ * APPEND past the limit. It names the bytes appended, not the length the
+ * value would have had: the store refuses an append atomically, and the
+ * value it refused to grow may have changed by the time the server could
+ * read it again (a later write in the same group commit).
+ */
+export function appendTooLarge(n: number): string {
+  return `ERR appending ${n} byte${n === 1 ? '' : 's'} would make the value longer than birch's limit of ${VALUE_LIMIT} bytes`;
+}

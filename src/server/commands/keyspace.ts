@@ -1,8 +1,8 @@
 /**
  * Keyspace commands: DEL, UNLINK, EXISTS, TOUCH, TYPE, KEYS, SCAN, the
  * expiry commands (EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL, PTTL,
- * PERSIST, EXPIRETIME, PEXPIRETIME: they need expiring keys), and
- * BIRCH.RANGE, the ordered read Redis has no command for.
+ * PERSIST, EXPIRETIME, PEXPIRETIME), and BIRCH.RANGE, the ordered read
+ * Redis has no command for.
  *
  * @internal
  */
@@ -222,7 +222,7 @@ function rangeRun(ctx: Ctx, args: Buffer[]): void {
   for (const x of found) ctx.out.bulk(x);
 }
 
-// Expiry (issue 13's expiring keys).
+// Expiry: the store's per-key lifetimes (Store.put with ttl, expire, persist, ttl).
 
 type Unit = 's' | 'ms';
 
@@ -269,7 +269,6 @@ function expireRun(unit: Unit, absolute: boolean, command: string) {
     if (typeof f === 'string') return ctx.out.error(f);
     const err = keyError(args[1]!);
     if (err !== undefined) return ctx.out.error(err);
-    ctx.server.backend.needExpiry(command.toUpperCase());
     const left = ctx.db.ttl(args[1]!);
     if (left === undefined) return ctx.out.int(0);
     const cur = left === Infinity ? -1 : now + left;
@@ -291,12 +290,9 @@ function expireFast(unit: Unit, absolute: boolean, command: string) {
     if (typeof at === 'string') return fail(ctx, at);
     const err = keyError(args[1]!);
     if (err !== undefined) return fail(ctx, err);
-    const backend = ctx.server.backend;
-    backend.needExpiry(command.toUpperCase());
     ctx.touch(args[1]!);
-    // A deadline not in the future deletes the key (Redis).
-    const ms = at - now;
-    ctx.later(ms > 0 ? backend.expire(args[1]!, ms) : backend.delete(args[1]!), oneOrZero);
+    // Store.expire takes ms from now; a deadline not in the future deletes the key (as Redis does), 1 if it existed.
+    ctx.later(ctx.server.backend.expire(args[1]!, at - now), oneOrZero);
     return true;
   };
 }
@@ -305,7 +301,6 @@ function ttlRun(unit: Unit, absolute: boolean) {
   return (ctx: Ctx, args: Buffer[]): void => {
     const err = keyError(args[1]!);
     if (err !== undefined) return ctx.out.error(err);
-    ctx.server.backend.needExpiry('TTL');
     const left = ctx.db.ttl(args[1]!);
     if (left === undefined) return ctx.out.int(-2);
     if (left === Infinity) return ctx.out.int(-1);
@@ -322,7 +317,6 @@ function ttlRun(unit: Unit, absolute: boolean) {
 function persistRun(ctx: Ctx, args: Buffer[]): void {
   const err = keyError(args[1]!);
   if (err !== undefined) return ctx.out.error(err);
-  ctx.server.backend.needExpiry('PERSIST');
   const left = ctx.db.ttl(args[1]!);
   if (left === undefined || left === Infinity) return ctx.out.int(0);
   ctx.db.expireAt(args[1]!, undefined);
@@ -332,7 +326,6 @@ function persistRun(ctx: Ctx, args: Buffer[]): void {
 function persistFast(ctx: FastCtx, args: Buffer[]): boolean {
   const err = keyError(args[1]!);
   if (err !== undefined) return fail(ctx, err);
-  ctx.server.backend.needExpiry('PERSIST');
   ctx.touch(args[1]!);
   ctx.later(ctx.server.backend.persist(args[1]!), oneOrZero);
   return true;
@@ -351,7 +344,7 @@ const condition = {
 function expireSpec(name: string, unit: Unit, absolute: boolean, since: string, argName: string, summary: string): CommandSpec {
   return {
     name, arity: -3, flags: ['write', 'fast'], acl: ['@keyspace', '@write', '@fast'], keys: KEY1, write: true,
-    group: 'generic', since, summary: `${summary} (needs expiring keys).`,
+    group: 'generic', since, summary: `${summary}.`,
     args: [k, { name: argName, type: absolute ? 'unix-time' : 'integer' }, condition],
     run: expireRun(unit, absolute, name), fast: expireFast(unit, absolute, name),
   };
@@ -360,7 +353,7 @@ function expireSpec(name: string, unit: Unit, absolute: boolean, since: string, 
 function ttlSpec(name: string, unit: Unit, absolute: boolean, since: string, summary: string): CommandSpec {
   return {
     name, arity: 2, flags: ['readonly', 'fast'], acl: ['@keyspace', '@read', '@fast'], keys: KEY1,
-    group: 'generic', since, summary: `${summary} (needs expiring keys).`, args: [k], run: ttlRun(unit, absolute),
+    group: 'generic', since, summary: `${summary}.`, args: [k], run: ttlRun(unit, absolute),
   };
 }
 
@@ -426,7 +419,7 @@ export const keyspaceCommands: CommandSpec[] = [
   ttlSpec('pexpiretime', 'ms', true, '7.0.0', 'Returns the expiration time of a key as a Unix milliseconds timestamp'),
   {
     name: 'persist', arity: 2, flags: ['write', 'fast'], acl: ['@keyspace', '@write', '@fast'], keys: KEY1, write: true,
-    group: 'generic', since: '2.2.0', summary: 'Removes the expiration time of a key (needs expiring keys).',
+    group: 'generic', since: '2.2.0', summary: 'Removes the expiration time of a key.',
     args: [k], run: persistRun, fast: persistFast,
   },
 ];

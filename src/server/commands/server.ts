@@ -147,7 +147,6 @@ function infoRun(ctx: Ctx, args: Buffer[]): void {
         ['birch_commits', st.commits],
         ['birch_average_batch', st.averageBatch.toFixed(2)],
         ['birch_cache_hit_rate', st.cacheHitRate.toFixed(4)],
-        ['birch_expiring_keys', server.backend.expiry ? 'yes' : 'no'],
       ],
     ]);
   }

@@ -6,11 +6,11 @@
  * @internal
  */
 import { BirchError } from '../../index.js';
-import { NotSupported, storeErrorText } from '../backend.js';
+import { VALUE_LIMIT, storeErrorText, type Backend } from '../backend.js';
 import type { Lifetime } from '../db.js';
 import { OK, type Reply } from '../reply.js';
 import { int64, isWord, keyError, keysError, valueError } from './args.js';
-import { NOT_INTEGER, OVERFLOW, SYNTAX, arity, invalidExpire, valueTooLarge } from './errors.js';
+import { NOT_INTEGER, OVERFLOW, SYNTAX, appendTooLarge, arity, invalidExpire } from './errors.js';
 import type { CommandSpec, Ctx, FastCtx } from './spec.js';
 
 const ok = (out: Reply): void => out.raw(OK);
@@ -99,8 +99,6 @@ function setRun(ctx: Ctx, args: Buffer[]): void {
   }
   const err = keyError(args[1]!) ?? valueError(args[2]!);
   if (err !== undefined) return ctx.out.error(err);
-  if (at !== undefined) ctx.server.backend.needExpiry('SET with an expiry');
-  if (o.flags & KEEPTTL) ctx.server.backend.needExpiry('SET with KEEPTTL');
   const key = args[1]!;
   const old = ctx.db.get(key);
   const f = o.flags;
@@ -129,29 +127,27 @@ function setFast(ctx: FastCtx, args: Buffer[]): boolean {
   }
   const o = parseOptions(args, 3, true);
   if (typeof o === 'string') return fail(ctx, o);
-  // GET reads first; KEEPTTL keeps a lifetime read first; a condition with an expiry is two things at once.
+  // GET reads first, and KEEPTTL keeps a lifetime read first (the store has no
+  // write that keeps one while replacing the value): both go through the gate.
   if (o.flags & (GET | KEEPTTL)) return false;
-  if (o.flags & EXPIRES && o.flags & (NX | XX)) return false;
-  let at: number | undefined;
+  let ttl: number | undefined;
   if (o.expire !== undefined) {
-    const d = deadline(o.expire, o.flags, 'set', Date.now());
+    const now = Date.now();
+    const d = deadline(o.expire, o.flags, 'set', now);
     if (typeof d === 'string') return fail(ctx, d);
-    at = d;
+    ttl = d - now;
+    // A deadline already past (EXAT/PXAT): set and expired at once, which
+    // with NX or XX depends on the key; run() does it in the gate.
+    if (ttl <= 0 && o.flags & (NX | XX)) return false;
   }
   const err = keyError(args[1]!) ?? valueError(args[2]!);
   if (err !== undefined) return fail(ctx, err);
   const key = args[1]!;
-  if (at !== undefined) {
-    backend.needExpiry('SET with an expiry');
-    ctx.touch(key);
-    const ms = at - Date.now();
-    ctx.later<unknown>(ms > 0 ? backend.putTtl(key, args[2]!, ms) : backend.delete(key), ok);
-    return true;
-  }
   ctx.touch(key);
-  if (o.flags & NX) ctx.later(backend.add(key, args[2]!), okOrNull);
-  else if (o.flags & XX) ctx.later(backend.modify(key, args[2]!), okOrNull);
-  else ctx.later(backend.put(key, args[2]!), ok);
+  if (ttl !== undefined && ttl <= 0) ctx.later(backend.delete(key), ok);
+  else if (o.flags & NX) ctx.later(backend.add(key, args[2]!, ttl), okOrNull);
+  else if (o.flags & XX) ctx.later(backend.modify(key, args[2]!, ttl), okOrNull);
+  else ctx.later(backend.put(key, args[2]!, ttl), ok);
   return true;
 }
 
@@ -163,7 +159,6 @@ function setexRun(ms: boolean) {
     if (typeof d === 'string') return ctx.out.error(d);
     const err = keyError(args[1]!) ?? valueError(args[3]!);
     if (err !== undefined) return ctx.out.error(err);
-    ctx.server.backend.needExpiry(name.toUpperCase());
     ctx.db.set(args[1]!, args[3]!, { at: d });
     ctx.out.raw(OK);
   };
@@ -177,10 +172,9 @@ function setexFast(ms: boolean) {
     const err = keyError(args[1]!) ?? valueError(args[3]!);
     if (err !== undefined) return fail(ctx, err);
     const backend = ctx.server.backend;
-    backend.needExpiry(name.toUpperCase());
     ctx.touch(args[1]!);
     const left = d - Date.now();
-    ctx.later<unknown>(left > 0 ? backend.putTtl(args[1]!, args[3]!, left) : backend.delete(args[1]!), ok);
+    ctx.later<unknown>(left > 0 ? backend.put(args[1]!, args[3]!, left) : backend.delete(args[1]!), ok);
     return true;
   };
 }
@@ -204,7 +198,6 @@ function getexRun(ctx: Ctx, args: Buffer[]): void {
   const err = keyError(args[1]!);
   if (err !== undefined) return ctx.out.error(err);
   const key = args[1]!;
-  if (o.flags & (EXPIRES | PERSIST)) ctx.server.backend.needExpiry('GETEX with an option');
   const value = ctx.db.get(key);
   if (value !== undefined) {
     if (at !== undefined) ctx.db.expireAt(key, at);
@@ -334,7 +327,6 @@ function incrRun(sign: 1n | -1n) {
     if (typeof by === 'string') return ctx.out.error(by);
     const err = keyError(args[1]!);
     if (err !== undefined) return ctx.out.error(err);
-    if (!ctx.server.backend.counters) throw new NotSupported('INCR needs counters, which this birch store does not support yet');
     const old = ctx.db.get(args[1]!);
     const cur = old === undefined ? 0n : int64(old);
     if (cur === undefined) return ctx.out.error(NOT_INTEGER);
@@ -345,16 +337,31 @@ function incrRun(sign: 1n | -1n) {
   };
 }
 
+/** A refusal already worded as Redis words it, decided when the store refused. */
+class Refused extends Error {}
+
+/** The error reply of a fast path's failed write: Redis's text if the command worded it, else the store error's. */
+function refusedOrStore(out: Reply, err: unknown): void {
+  out.error(err instanceof Refused ? err.message : storeErrorText(err));
+}
+
 /**
  * The store refuses an increment of a value that is not a 64-bit integer,
- * or one that overflows, with a typed error; Redis's clients expect its own
- * texts, told apart by the value the key holds now.
+ * and one that would overflow, with one code (BIRCH_NOT_AN_INTEGER, nothing
+ * changed); Redis's clients expect two texts. They are told apart as soon
+ * as the refusal arrives, by the value the key holds then: a value that
+ * parses and would overflow with `by` is Redis's overflow, anything else
+ * not an integer. The value read is that of the commit the increment was
+ * refused in, so only another write of the same key in that same group
+ * commit, after the increment, can make the text the other one.
  */
-function incrFailed(ctx: FastCtx, key: Buffer) {
-  return (out: Reply, err: unknown): void => {
-    if (!(err instanceof BirchError) || err.code === 'BIRCH_IO' || err.code === 'BIRCH_CLOSED') return out.error(storeErrorText(err));
-    const v = ctx.server.backend.get(key);
-    out.error(v !== undefined && int64(v) === undefined ? NOT_INTEGER : OVERFLOW);
+function incrRefused(backend: Backend, key: Buffer, by: bigint) {
+  return (err: unknown): never => {
+    if (!(err instanceof BirchError) || err.code !== 'BIRCH_NOT_AN_INTEGER') throw err;
+    const v = backend.get(key);
+    const cur = v === undefined ? 0n : int64(v);
+    const overflows = cur !== undefined && (cur + by > I64_MAX || cur + by < I64_MIN);
+    throw new Refused(overflows ? OVERFLOW : NOT_INTEGER);
   };
 }
 
@@ -364,20 +371,20 @@ function incrFast(sign: 1n | -1n) {
     if (typeof by === 'string') return fail(ctx, by);
     const err = keyError(args[1]!);
     if (err !== undefined) return fail(ctx, err);
-    ctx.touch(args[1]!);
-    ctx.later(ctx.server.backend.incr(args[1]!, by), integer, incrFailed(ctx, args[1]!));
+    const key = args[1]!;
+    const backend = ctx.server.backend;
+    ctx.touch(key);
+    ctx.later(backend.incr(key, by).catch(incrRefused(backend, key, by)), integer, refusedOrStore);
     return true;
   };
 }
 
 function appendRun(ctx: Ctx, args: Buffer[]): void {
-  const err = keyError(args[1]!);
+  const err = keyError(args[1]!) ?? valueError(args[2]!);
   if (err !== undefined) return ctx.out.error(err);
-  if (!ctx.server.backend.appends) throw new NotSupported('APPEND needs append, which this birch store does not support yet');
   const old = ctx.db.get(args[1]!);
   const next = old === undefined ? args[2]! : Buffer.concat([old, args[2]!]);
-  const verr = valueError(next);
-  if (verr !== undefined) return ctx.out.error(verr);
+  if (next.length > VALUE_LIMIT) return ctx.out.error(appendTooLarge(args[2]!.length));
   ctx.db.set(args[1]!, next, 'keep');
   ctx.out.int(next.length);
 }
@@ -385,16 +392,14 @@ function appendRun(ctx: Ctx, args: Buffer[]): void {
 function appendFast(ctx: FastCtx, args: Buffer[]): boolean {
   const err = keyError(args[1]!) ?? valueError(args[2]!);
   if (err !== undefined) return fail(ctx, err);
-  ctx.touch(args[1]!);
   const key = args[1]!;
   const extra = args[2]!.length;
-  ctx.later(ctx.server.backend.append(key, args[2]!), integer, (out, e) => {
-    // Past 255 bytes the store refuses and changes nothing: name the limit, as SET does.
-    if (e instanceof BirchError && e.code === 'BIRCH_VALUE_TOO_LARGE') {
-      return out.error(valueTooLarge((ctx.server.backend.get(key)?.length ?? 0) + extra));
-    }
-    out.error(storeErrorText(e));
-  });
+  ctx.touch(key);
+  // Past 255 bytes the store refuses and changes nothing: name the limit.
+  const refused = (e: unknown): never => {
+    throw e instanceof BirchError && e.code === 'BIRCH_VALUE_TOO_LARGE' ? new Refused(appendTooLarge(extra)) : e;
+  };
+  ctx.later(ctx.server.backend.append(key, args[2]!).catch(refused), integer, refusedOrStore);
   return true;
 }
 
@@ -426,7 +431,7 @@ export const stringCommands: CommandSpec[] = [
   {
     name: 'set', arity: -3, flags: W, acl: ['@write', '@string', '@slow'], keys: KEY1, write: true,
     group: 'string', since: '1.0.0', complexity: 'O(log N)',
-    summary: 'Sets the string value of a key; NX/XX make it conditional, GET returns the old value. EX/PX/EXAT/PXAT/KEEPTTL need expiring keys.',
+    summary: 'Sets the string value of a key; NX/XX make it conditional, GET returns the old value, EX/PX/EXAT/PXAT set a lifetime, KEEPTTL keeps it.',
     args: [
       k(), str('value'),
       { name: 'condition', type: 'oneof', optional: true, args: [{ name: 'nx', type: 'pure-token', token: 'NX' }, { name: 'xx', type: 'pure-token', token: 'XX' }] },
@@ -442,12 +447,12 @@ export const stringCommands: CommandSpec[] = [
   },
   {
     name: 'setex', arity: 4, flags: W, acl: ['@write', '@string', '@slow'], keys: KEY1, write: true,
-    group: 'string', since: '2.0.0', summary: 'Sets the value and the expiration time in seconds of a key (needs expiring keys).',
+    group: 'string', since: '2.0.0', summary: 'Sets the value and the expiration time in seconds of a key.',
     args: [k(), int('seconds'), str('value')], run: setexRun(false), fast: setexFast(false),
   },
   {
     name: 'psetex', arity: 4, flags: W, acl: ['@write', '@string', '@slow'], keys: KEY1, write: true,
-    group: 'string', since: '2.6.0', summary: 'Sets the value and the expiration time in milliseconds of a key (needs expiring keys).',
+    group: 'string', since: '2.6.0', summary: 'Sets the value and the expiration time in milliseconds of a key.',
     args: [k(), int('milliseconds'), str('value')], run: setexRun(true), fast: setexFast(true),
   },
   {
@@ -462,7 +467,7 @@ export const stringCommands: CommandSpec[] = [
   },
   {
     name: 'getex', arity: -2, flags: ['write', 'fast'], acl: ['@write', '@string', '@fast'], keys: KEY1, write: true,
-    group: 'string', since: '6.2.0', summary: 'Returns the value of a key and sets or removes its expiry (options need expiring keys).',
+    group: 'string', since: '6.2.0', summary: 'Returns the value of a key and sets or removes its expiry.',
     args: [k(), { ...expiration, args: [...expiration.args, { name: 'persist', type: 'pure-token', token: 'PERSIST' }] }],
     run: getexRun,
   },
@@ -498,27 +503,27 @@ export const stringCommands: CommandSpec[] = [
   },
   {
     name: 'incr', arity: 2, flags: [...W, 'fast'], acl: ['@write', '@string', '@fast'], keys: KEY1, write: true,
-    group: 'string', since: '1.0.0', summary: 'Increments the integer value of a key by one (needs counters).',
+    group: 'string', since: '1.0.0', summary: 'Increments the integer value of a key by one.',
     args: [k()], run: incrRun(1n), fast: incrFast(1n),
   },
   {
     name: 'decr', arity: 2, flags: [...W, 'fast'], acl: ['@write', '@string', '@fast'], keys: KEY1, write: true,
-    group: 'string', since: '1.0.0', summary: 'Decrements the integer value of a key by one (needs counters).',
+    group: 'string', since: '1.0.0', summary: 'Decrements the integer value of a key by one.',
     args: [k()], run: incrRun(-1n), fast: incrFast(-1n),
   },
   {
     name: 'incrby', arity: 3, flags: [...W, 'fast'], acl: ['@write', '@string', '@fast'], keys: KEY1, write: true,
-    group: 'string', since: '1.0.0', summary: 'Increments the integer value of a key by a number (needs counters).',
+    group: 'string', since: '1.0.0', summary: 'Increments the integer value of a key by a number.',
     args: [k(), int('increment')], run: incrRun(1n), fast: incrFast(1n),
   },
   {
     name: 'decrby', arity: 3, flags: [...W, 'fast'], acl: ['@write', '@string', '@fast'], keys: KEY1, write: true,
-    group: 'string', since: '1.0.0', summary: 'Decrements the integer value of a key by a number (needs counters).',
+    group: 'string', since: '1.0.0', summary: 'Decrements the integer value of a key by a number.',
     args: [k(), int('decrement')], run: incrRun(-1n), fast: incrFast(-1n),
   },
   {
     name: 'append', arity: 3, flags: [...W, 'fast'], acl: ['@write', '@string', '@fast'], keys: KEY1, write: true,
-    group: 'string', since: '2.0.0', summary: 'Appends a string to the value of a key (needs append); at most 255 bytes in all.',
+    group: 'string', since: '2.0.0', summary: 'Appends a string to the value of a key; at most 255 bytes in all.',
     args: [k(), str('value')], run: appendRun, fast: appendFast,
   },
 ];
