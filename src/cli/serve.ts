@@ -95,8 +95,10 @@ export function register(program: Command, partial: Partial<CliIO> = {}): Comman
         io.exit(2);
         return;
       }
-      io.out.write(`birch serve: ${path.resolve(dir)} on ${describe(serving.server.address())}\n`);
-      await new Promise<void>((resolve) => {
+      // The handlers go in before the line that says the server is up, so that
+      // a signal sent as soon as that line is read finds them (else Node's
+      // default action would kill the process with the store still open).
+      const closed = new Promise<void>((resolve) => {
         let signals = 0;
         const onSignal = (sig: NodeJS.Signals): void => {
           if (++signals > 1) {
@@ -121,6 +123,8 @@ export function register(program: Command, partial: Partial<CliIO> = {}): Comman
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
       });
+      io.out.write(`birch serve: ${path.resolve(dir)} on ${describe(serving.server.address())}\n`);
+      await closed;
       io.exit(0);
     });
 }
