@@ -2,8 +2,8 @@
  * Real Redis clients with their default options against birch serve:
  * ioredis 6 and node-redis 6 both negotiate RESP3 with HELLO 3, send CLIENT
  * SETINFO (node-redis also CLIENT MAINT_NOTIFICATIONS), and ioredis runs its
- * INFO ready check. Then their ordinary commands, pipelines, transactions
- * and scans.
+ * INFO ready check. Then their ordinary commands (lifetimes, counters and
+ * append included), pipelines, transactions and scans.
  */
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
@@ -63,6 +63,35 @@ describe('ioredis (default options)', () => {
       expect(typeof (await redis.dbsize())).toBe('number');
       expect(await redis.info('server')).toContain('redis_version:7.2.0');
       expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+
+      // Lifetimes, counters, append.
+      expect(await redis.set('io:t', 'v', 'EX', 100)).toBe('OK');
+      expect(await redis.ttl('io:t')).toBe(100);
+      expect(await redis.pttl('io:t')).toBeGreaterThan(90_000);
+      expect(await redis.set('io:t', 'w', 'KEEPTTL')).toBe('OK');
+      expect(await redis.ttl('io:t')).toBe(100);
+      expect(await redis.persist('io:t')).toBe(1);
+      expect(await redis.ttl('io:t')).toBe(-1);
+      expect(await redis.expire('io:t', 200)).toBe(1);
+      expect(await redis.expire('io:t', 100, 'GT')).toBe(0);
+      expect(await redis.pexpire('io:t', 300_000, 'GT')).toBe(1);
+      expect(await redis.ttl('io:t')).toBe(300);
+      expect(await redis.ttl('io:missing')).toBe(-2);
+      expect(await redis.setex('io:n', 100, '5')).toBe('OK');
+      expect(await redis.incr('io:n')).toBe(6);
+      expect(await redis.incrby('io:n', 10)).toBe(16);
+      expect(await redis.decr('io:n')).toBe(15);
+      expect(await redis.decrby('io:n', 20)).toBe(-5);
+      expect(await redis.ttl('io:n')).toBe(100);
+      await expect(redis.incr('io:t')).rejects.toThrow('ERR value is not an integer or out of range');
+      expect(await redis.append('io:t', '!')).toBe(2);
+      expect(await redis.get('io:t')).toBe('w!');
+      expect(await redis.psetex('io:short', 100, 'x')).toBe('OK');
+      expect(await redis.getex('io:t', 'PX', 400_000)).toBe('w!');
+      expect(await redis.ttl('io:t')).toBe(400);
+      for (let i = 0; i < 250 && (await redis.exists('io:short')) === 1; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await redis.get('io:short')).toBe(null);
+      expect(await redis.del('io:t', 'io:n')).toBe(2);
 
       // Binary values round-trip.
       const bin = Buffer.from([0, 1, 2, 255, 13, 10]);
@@ -163,6 +192,25 @@ describe('node-redis (default options)', () => {
       expect(await client.ping()).toBe('PONG');
       expect(await client.dbSize()).toBeGreaterThan(0);
       expect(await client.info('persistence')).toContain('loading:0');
+
+      // Lifetimes, counters, append.
+      expect(await client.set('nr:t', 'v', { expiration: { type: 'EX', value: 100 } })).toBe('OK');
+      expect(await client.ttl('nr:t')).toBe(100);
+      expect(await client.set('nr:t', 'w', { expiration: 'KEEPTTL' })).toBe('OK');
+      expect(await client.pTTL('nr:t')).toBeGreaterThan(90_000);
+      expect(await client.expire('nr:t', 50, 'LT')).toBe(1);
+      expect(await client.ttl('nr:t')).toBe(50);
+      expect(await client.persist('nr:t')).toBe(1);
+      expect(await client.ttl('nr:t')).toBe(-1);
+      expect(await client.incr('nr:n')).toBe(1);
+      expect(await client.incrBy('nr:n', 41)).toBe(42);
+      expect(await client.decrBy('nr:n', 2)).toBe(40);
+      await expect(client.incr('nr:t')).rejects.toThrow('ERR value is not an integer or out of range');
+      expect(await client.append('nr:n', '0')).toBe(3);
+      expect(await client.get('nr:n')).toBe('400');
+      expect(await client.setEx('nr:e', 100, 'x')).toBe('OK');
+      expect(await client.getDel('nr:e')).toBe('x');
+      expect(await client.del(['nr:t', 'nr:n'])).toBe(2);
       expect(await client.sendCommand(['BIRCH.RANGE', '[nr:', '(nr;', 'NOVALUES'])).toEqual(['nr:a']);
 
       // Pipelined (auto-pipelining of concurrent commands) and MULTI.
