@@ -17,7 +17,8 @@ import {
   type EntryArena,
   type Op,
 } from '../btree/index.js';
-import type { BatchOp, Bytes, RangeOptions } from './types.js';
+import { prefixEnd } from './encoding/keys.js';
+import type { Bytes, RangeOptions } from './types.js';
 
 
 function bytes(x: unknown, what: string, copy: boolean): Buffer {
@@ -160,27 +161,6 @@ export function writeOptionsIn(opts: unknown): { ttl?: number } {
   return opts as { ttl?: number };
 }
 
-/**
- * A user batch as operations, each in the space `spaceOf` gives it (tables
- * name theirs with a `table` field), checked before anything is queued.
- */
-export function batchIn(arena: EntryArena, ops: unknown, spaceOf: (op: { table?: unknown }, i: number) => Space, now: number): Op[] {
-  if (!Array.isArray(ops)) throw new BirchError('BIRCH_BAD_ARGUMENT', `batch needs an array of operations, got ${describe(ops)}`);
-  return ops.map((op: unknown, i): Op => {
-    if (typeof op !== 'object' || op === null) {
-      throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} must be an object, got ${describe(op)}`);
-    }
-    const o = op as Partial<BatchOp> & { type?: unknown; table?: unknown; ttl?: unknown };
-    const space = spaceOf(o, i);
-    if (o.type === 'put') {
-      const deadline = deadlineIn(o.ttl, now, `batch operation ${i}'s ttl`);
-      return { kind: 'put', entry: entryIn(arena, space, o.key, (o as { value?: unknown }).value, deadline), off: arena.at };
-    }
-    if (o.type === 'del') return { kind: 'del', key: sortKeyIn(space, o.key) };
-    throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} has type ${String(o.type)}; expected 'put' or 'del'`);
-  });
-}
-
 export interface RangeIn {
   lo: Bound | undefined;
   hi: Bound | undefined;
@@ -248,14 +228,4 @@ export function rangeIn(opts: unknown, space: Space): RangeIn {
     limit = o.limit;
   }
   return { lo, hi, reverse: o.reverse === true, limit };
-}
-
-/** The least byte string greater than every string with this prefix, or undefined if none. */
-export function prefixEnd(prefix: Buffer): Buffer | undefined {
-  let n = prefix.length;
-  while (n > 0 && prefix[n - 1] === 0xff) n--;
-  if (n === 0) return undefined;
-  const end = Buffer.from(prefix.subarray(0, n));
-  end[n - 1]!++;
-  return end;
 }

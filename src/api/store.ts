@@ -13,7 +13,7 @@
 import * as nodePath from 'node:path';
 import { BirchError } from '../errors.js';
 import { EntryArena, KS_STORE, MIN_TREE_BLOCK_SIZE, Tree } from '../btree/index.js';
-import { Cleaner, type CleanerStats } from '../cleaner/index.js';
+import { Cleaner, Purger, type CleanerStats, type PurgerStats } from '../cleaner/index.js';
 import { BlockStore } from '../lbs/index.js';
 import { Access, codecsOf } from './access.js';
 import type { Codec, KeyCodec, KeyEncoding, KeyEncodingFor, KeyInput, KeyOf, ValueEncoding, ValueEncodingFor, ValueInput, ValueOf } from './encoding/index.js';
@@ -68,7 +68,7 @@ export function open(path: string, options?: OpenOptions): Store<unknown, unknow
   }
 }
 
-export type StoreStatsAll = StoreStats & CleanerStats;
+export type StoreStatsAll = StoreStats & CleanerStats & PurgerStats;
 
 /** The tree behind each store, for the api's own helpers (dump.ts); not exported from the package. */
 const trees = new WeakMap<object, Tree>();
@@ -96,6 +96,7 @@ export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> exten
   readonly #lbs: BlockStore;
   readonly #tree: Tree;
   readonly #cleaner: Cleaner;
+  readonly #purger: Purger;
   readonly #segmentSize: number | undefined;
   /** Backups running; close() waits for them to stop. */
   readonly #backups = new Set<Promise<unknown>>();
@@ -130,8 +131,11 @@ export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> exten
     this.#segmentSize = segmentSize;
     trees.set(this, tree);
     this.#tables = new Tables(tree);
+    // The purge's hook first: the cleaner's pacer then counts the leaves it dirtied as the batch's own.
+    this.#purger = new Purger(tree);
     this.#cleaner = new Cleaner(tree, { cleaning, spaceTarget });
     this.#cleaner.start();
+    this.#purger.start();
   }
 
   /**
@@ -244,6 +248,7 @@ export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> exten
       requests: t.requests,
       averageBatch: t.commits === 0 ? 0 : t.requests / t.commits,
       ...this.#cleaner.stats(),
+      ...this.#purger.stats(),
     };
   }
 
@@ -306,11 +311,12 @@ export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> exten
     });
   }
 
-  /** Finish queued writes, stop the cleaner and any backup, and release the store. Idempotent. */
+  /** Finish queued writes, stop the cleaner, the purge and any backup, and release the store. Idempotent. */
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closing = (async () => {
       await Promise.all([...this.#backups]);
+      await this.#purger.stop();
       await this.#cleaner.stop();
       await this.#tree.idle();
       await this.#lbs.close();

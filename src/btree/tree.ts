@@ -128,7 +128,7 @@ export class Tree {
     if (payload.length >= 4 && (payload[1]! & FLAG_ROOT) !== 0 && payload.readUInt32LE(payload.length - 4) === TRAILER_MAGIC_1) {
       throw new BirchError(
         'BIRCH_VERSION',
-        `the store's pages are in the format of birch 0.1.0 (commit trailer BRT1); this birch writes BRT3: export it with that birch (birch dump) and load it into a new store (birch load)`,
+        `the store's pages are in the format of an earlier birch (commit trailer BRT1); this birch writes BRT3: export it with that birch (birch dump) and load it into a new store (birch load)`,
       );
     }
     const { node, trailer } = decodePage(payload, blockNo, (b) => this.lbs.locate(b));
@@ -192,7 +192,11 @@ export class Tree {
     return deadlineAt(hit.leaf.bufAt(hit.index), hit.leaf.offs[hit.index]!);
   }
 
-  /** A lazy iterator over `commit` between the bounds; `onDone` runs once when it finishes. */
+  /**
+   * A lazy iterator over `commit` between the bounds; `onDone` runs once when
+   * it finishes. Entries expired at `now()` are skipped (the purge passes a
+   * clock reading 0 to see them too).
+   */
   range<T>(
     commit: Commit,
     lo: Bound | undefined,
@@ -201,8 +205,9 @@ export class Tree {
     limit: number,
     make: (key: Buffer, value: Buffer) => T,
     onDone: () => void,
+    now: () => number = this.now,
   ): RangeIterator<T> {
-    return new RangeIterator(this.cache, commit.root, lo, hi, reverse, limit, make, onDone, this.now);
+    return new RangeIterator(this.cache, commit.root, lo, hi, reverse, limit, make, onDone, now);
   }
 
   /** The leaves of `commit`, oldest block first (for the cleaner). */

@@ -22,7 +22,7 @@ export const META_SIZE = 32;
 export const META_MAGIC = 'BIRCHLBS';
 /**
  * 2: segment files are created at their full size and listed in the segment
- * record (record.ts). 1 (birch 0.1.0): neither, and its pages are of an older
+ * record (record.ts). 1 (the first builds): neither, and its pages are of an older
  * format too (the B+tree's page format has its own version, in the commit
  * trailer's magic): refused with BIRCH_VERSION.
  */
@@ -88,7 +88,7 @@ export function decodeMeta(buf: Buffer): MetaResult {
     return {
       ok: false,
       reason: 'version',
-      message: `the store is in format version 1 (birch 0.1.0); this birch reads version ${FORMAT_VERSION}: export it with that birch (birch dump) and load it into a new store (birch load)`,
+      message: `the store is in format version 1 (an earlier birch); this birch reads version ${FORMAT_VERSION}: export it with that birch (birch dump) and load it into a new store (birch load)`,
     };
   }
   if (version !== FORMAT_VERSION) {

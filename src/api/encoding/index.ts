@@ -1,6 +1,7 @@
 /**
  * Key and value encodings: what the store puts between application values
- * and the bytes it keeps. See docs/ENCODINGS-DRAFT.md.
+ * and the bytes it keeps. For users: README.md, "Key and value encodings";
+ * the decisions: docs/DESIGN.md, "Encodings".
  *
  * | file       | what it does                                                      |
  * | ---------- | ----------------------------------------------------------------- |

@@ -56,9 +56,9 @@ export interface KeyCodec<In, Out = In> extends Codec<In, Out> {
 
 /**
  * The least byte string greater than every string with this prefix, or
- * undefined if none (the prefix is all FF bytes, or empty). The same as
- * prefixEnd in src/api/input.ts, which can import it from here: the
- * encodings import nothing from the store, so that they stand alone.
+ * undefined if none (the prefix is all FF bytes, or empty). The store's
+ * range options (src/api/input.ts) use it too: the encodings import nothing
+ * from the store, so that they stand alone.
  */
 export function prefixEnd(prefix: Buffer): Buffer | undefined {
   let n = prefix.length;
