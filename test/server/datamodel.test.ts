@@ -550,7 +550,7 @@ describe('MSET, MSETNX and MULTI/EXEC with lifetimes', () => {
     expect(await c.call('TTL', `${k}n`)).toBe(100);
   });
 
-  it('WATCH sees EXPIRE and PERSIST from another connection as writes', async () => {
+  it('WATCH sees EXPIRE and PERSIST from another connection as writes, and a watched key expiring (as Redis 7)', async () => {
     const k = key();
     const other = await t.client();
     await c.call('SET', k, 'v');
@@ -565,6 +565,13 @@ describe('MSET, MSETNX and MULTI/EXEC with lifetimes', () => {
     await c.call('SET', k, 'mine');
     expect(await c.call('EXEC')).toBe(null);
     expect(await c.call('GET', k)).toBe('v');
+    await c.call('PEXPIRE', k, '100');
+    expect(await c.call('WATCH', k)).toBe('+OK');
+    await gone(k);
+    await c.call('MULTI');
+    await c.call('SET', k, 'mine');
+    expect(await c.call('EXEC')).toBe(null);
+    expect(await c.call('EXISTS', k)).toBe(0);
     other.close();
   });
 });
