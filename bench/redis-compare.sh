@@ -12,8 +12,8 @@
 #   everysec    redis-server --appendonly yes --appendfsync everysec (for context:
 #               up to a second of acknowledged writes can be lost)
 # Tests run one per redis-benchmark invocation, because -e stops a run at the
-# first error reply (INCR needs issue 13's counters in birch: until then it
-# reports n/a). The table gives the median of the rounds and the ratios.
+# first error reply (a test that stopped on one reports n/a). The table gives
+# the median of the rounds and the ratios.
 #
 # Environment (defaults in brackets):
 #   ROUNDS [3]  TESTS [set,get,incr,mset]  CLIENTS [50]  KEYSPACE [1000000]
