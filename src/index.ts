@@ -10,6 +10,8 @@ export type {
   RangeOptions,
   BatchOp,
   TableOptions,
+  EncodingOptions,
+  WriteOptions,
   StoreStats,
   CheckReport,
   CheckProblem,

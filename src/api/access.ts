@@ -92,6 +92,11 @@ export class Reader<KIn, KOut, VOut> {
     return this.iterate(opts, (k, _v, skip) => kc.decode(tail(k, skip)) as KOut);
   }
 
+  /** @internal Whether this reads and writes through `owner` (the store that made it). */
+  belongsTo(owner: unknown): boolean {
+    return this.ks.owner === owner;
+  }
+
   /** @internal */
   protected keyIn(key: KIn): Bytes {
     return this.binaryKeys ? (key as Bytes) : this.kc.encode(key);
@@ -131,6 +136,10 @@ export interface EncodedOp {
   key: Bytes;
   value?: Bytes;
   ttl?: unknown;
+}
+
+function notForEncoding(op: string, encoding: string): BirchError {
+  return new BirchError('BIRCH_BAD_ARGUMENT', `${op} works on the stored bytes, which the value encoding '${encoding}' would not read back as the result; use 'binary', 'utf8'${op === 'incr' ? " or 'json'" : ''}`);
 }
 
 /** Reads and writes. */
@@ -194,7 +203,11 @@ export class Access<KIn, KOut, VIn, VOut> extends Reader<KIn, KOut, VOut> {
    * range (nothing changes). Keeps the key's lifetime.
    */
   incr(key: KIn, by: number | bigint = 1): Promise<number | bigint> {
-    return this.encoded(() => this.ks.incr(this.keyIn(key), by));
+    return this.encoded(() => {
+      // Decimal digits read back as the number under 'utf8' (a string) and 'json'; msgpack would read "5" as 53.
+      if (this.vc.encoding === 'msgpack') throw notForEncoding('incr', 'msgpack');
+      return this.ks.incr(this.keyIn(key), by);
+    });
   }
 
   /**
@@ -203,14 +216,25 @@ export class Access<KIn, KOut, VIn, VOut> extends Reader<KIn, KOut, VOut> {
    * 255 bytes (nothing changes). Keeps the key's lifetime.
    */
   append(key: KIn, bytes: Bytes): Promise<number> {
-    return this.encoded(() => this.ks.append(this.keyIn(key), bytes));
+    return this.encoded(() => {
+      // Bytes appended to a JSON or msgpack value do not make a value of that encoding.
+      if (this.vc.encoding === 'json' || this.vc.encoding === 'msgpack') throw notForEncoding('append', this.vc.encoding);
+      return this.ks.append(this.keyIn(key), bytes);
+    });
   }
 
   /** Apply puts and deletes atomically: all of them or, on any error, none. */
   batch(ops: Array<AccessBatchOp<KIn, VIn>>): Promise<void> {
     return this.encoded(() => {
       if (!Array.isArray(ops)) throw new BirchError('BIRCH_BAD_ARGUMENT', `batch needs an array of operations, got ${ops === null ? 'null' : typeof ops}`);
-      return this.ks.batch(ops.map((op, i) => this.encodeOp(op, i)));
+      return this.ks.batch(
+        ops.map((op, i) => {
+          if (typeof op === 'object' && op !== null && (op as { table?: unknown }).table !== undefined) {
+            throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} names a table: a table's batch writes that table only (a store's batch takes table fields)`);
+          }
+          return this.encodeOp(op, i);
+        }),
+      );
     });
   }
 

@@ -142,13 +142,24 @@ export function lookupKey(scratch: Buffer, space: Space, key: unknown): number {
   return 1 + p + ul;
 }
 
+/**
+ * The latest deadline a pair may have (ms since the epoch): the largest
+ * safe integer, about 285,000 years from now. A lifetime reaching past it
+ * is refused rather than cut.
+ */
+export const MAX_DEADLINE = Number.MAX_SAFE_INTEGER;
+
 /** A lifetime option (ms) as a deadline (ms since the epoch, from `now`), or 0 for none. */
 export function deadlineIn(ttl: unknown, now: number, what = 'ttl'): number {
   if (ttl === undefined) return 0;
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
     throw new BirchError('BIRCH_BAD_ARGUMENT', `${what} must be a positive, finite number of milliseconds, got ${String(ttl)}`);
   }
-  return now + Math.ceil(ttl);
+  const deadline = now + Math.ceil(ttl);
+  if (!(deadline <= MAX_DEADLINE)) {
+    throw new BirchError('BIRCH_BAD_ARGUMENT', `${what} of ${String(ttl)} ms reaches past the latest deadline a pair may have (${MAX_DEADLINE} ms since the epoch)`);
+  }
+  return deadline;
 }
 
 /** A write's options ({ ttl }), checked. */

@@ -118,7 +118,7 @@ export class Keyspace {
         throw new BirchError('BIRCH_BAD_ARGUMENT', `expire needs a finite number of milliseconds, got ${String(ms)}`);
       }
       const now = this.owner.tree.now();
-      return { kind: 'expire', key: sortKeyIn(space, key), deadline: ms <= 0 ? now : now + Math.ceil(ms) };
+      return { kind: 'expire', key: sortKeyIn(space, key), deadline: ms <= 0 ? now : deadlineIn(ms, now, 'expire\'s milliseconds') };
     });
   }
 

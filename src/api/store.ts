@@ -24,7 +24,7 @@ import { backupCommit, checkBackupDest } from './backup.js';
 import { Snapshot } from './snapshot.js';
 import { Table } from './table.js';
 import { Tables } from './tables.js';
-import type { BackupOptions, BackupResult, BatchOp, Bytes, CheckReport, OpenOptions, StoreStats, TableOptions } from './types.js';
+import type { BackupOptions, BackupResult, BatchOp, Bytes, CheckReport, EncodingOptions, OpenOptions, StoreStats, TableOptions } from './types.js';
 
 /**
  * Open (creating if needed) the store in directory `path`. Synchronous.
@@ -33,13 +33,13 @@ import type { BackupOptions, BackupResult, BatchOp, Bytes, CheckReport, OpenOpti
  */
 export function open<KE extends KeyEncoding = 'binary', VE extends ValueEncoding = 'binary'>(
   path: string,
-  options?: OpenOptions & { keyEncoding?: KE; valueEncoding?: VE },
+  options?: OpenOptions & EncodingOptions<KE, VE>,
 ): Store<KeyInput<KE>, KeyOf<KE>, ValueInput<VE>, ValueOf<VE>>;
 export function open<K, V>(
   path: string,
   options: OpenOptions & { keyEncoding: KeyEncodingFor<K>; valueEncoding: ValueEncodingFor<V> },
 ): Store<K, K, V, V>;
-export function open(path: string, options?: OpenOptions): Store<unknown, unknown, unknown, unknown> {
+export function open(path: string, options?: OpenOptions & EncodingOptions): Store<unknown, unknown, unknown, unknown> {
   if (typeof path !== 'string' || path.length === 0) {
     throw new BirchError('BIRCH_BAD_ARGUMENT', 'open needs a directory path (a non-empty string)');
   }
@@ -196,7 +196,6 @@ export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> exten
       this.#checkNotClosing();
       const d = this.#tables.drop(name);
       if (d === undefined) return resolve(false);
-      this.#tableHandles.delete(name);
       this.#tree.submit({
         op: d.ops,
         resolve: () => {
@@ -219,8 +218,20 @@ export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> exten
 
   /** The handle a batch operation's `table` names. */
   #tableFor(t: unknown, i: number): Table<unknown, unknown, unknown, unknown> {
-    if (t instanceof Table) return t as Table<unknown, unknown, unknown, unknown>;
-    if (typeof t === 'string') return this.#tableHandles.get(t) ?? this.table(t);
+    if (t instanceof Table) {
+      if (!t.belongsTo(this.#owner)) throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i}: table '${t.name}' is a handle of another store`);
+      return t as Table<unknown, unknown, unknown, unknown>;
+    }
+    if (typeof t === 'string') {
+      const known = this.#tableHandles.get(t);
+      if (known !== undefined) return known;
+      try {
+        return this.table(t);
+      } catch (e) {
+        if (e instanceof BirchError) throw new BirchError(e.code, `batch operation ${i}: ${e.message}`, { cause: e });
+        throw e;
+      }
+    }
     throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i}: table must be a name or a table handle, got ${t === null ? 'null' : typeof t}`);
   }
 

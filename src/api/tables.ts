@@ -48,6 +48,10 @@ export function tableNameIn(name: unknown): Buffer {
   if (typeof name !== 'string' || name.length === 0) {
     throw new BirchError('BIRCH_BAD_ARGUMENT', `a table name must be a non-empty string, got ${name === '' ? 'the empty string' : typeof name}`);
   }
+  if (/[\uD800-\uDFFF]/u.test(name)) {
+    // Node would write a lone surrogate as U+FFFD: two names, one catalog key.
+    throw new BirchError('BIRCH_BAD_ARGUMENT', 'a table name must be well-formed UTF-16 (it has a lone surrogate)');
+  }
   const b = Buffer.from(name, 'utf8');
   if (b.length > MAX_TABLE_NAME) {
     throw new BirchError('BIRCH_BAD_ARGUMENT', `table name of ${b.length} bytes exceeds ${MAX_TABLE_NAME}`);
@@ -56,6 +60,12 @@ export function tableNameIn(name: unknown): Buffer {
 }
 
 const spaceOf = (id: number): Space => ({ keyspace: KS_TABLES, prefix: tablePrefix(id) });
+/**
+ * Where reads of a table that does not exist go: id 0, which is never given,
+ * so nothing is ever found there, and keys are checked as for a table with
+ * a 1-byte prefix, as reads of an existing table check them.
+ */
+const NO_TABLE: Space = spaceOf(0);
 const NEXT_ID_KEY = sortKey(Buffer.alloc(0), KS_CATALOG);
 
 export class Tables {
@@ -116,7 +126,7 @@ export class Tables {
   sourceAt(name: string, commit: Commit): SpaceSource {
     const key = tableNameIn(name);
     const v = this.tree.getIn(commit, catalogKey(key), 1 + key.length);
-    const space = v === undefined ? undefined : spaceOf(v.readUInt32LE(0));
+    const space = v === undefined ? NO_TABLE : spaceOf(v.readUInt32LE(0));
     return {
       read: () => space,
       write: () => {
@@ -125,7 +135,7 @@ export class Tables {
     };
   }
 
-  private readSpace(name: string, key: Buffer, commit: Commit): Space | undefined {
+  private readSpace(name: string, key: Buffer, commit: Commit): Space {
     const pending = this.dropping.get(name);
     if (pending !== undefined) {
       // A drop (or several) of this name is not committed yet: the commit
@@ -137,7 +147,7 @@ export class Tables {
         if (e !== undefined) return e.space;
       }
     }
-    return this.byName.get(name)?.space;
+    return this.byName.get(name)?.space ?? NO_TABLE;
   }
 
   private writeSpace(name: string, key: Buffer): { space: Space; before: Op[] | undefined } {

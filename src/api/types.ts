@@ -38,23 +38,24 @@ export interface OpenOptions {
    * Costs CPU on every commit. Defaults to true when the environment variable
    * BIRCH_STRICT is "1", else false. */
   strict?: boolean;
-  /** How the store's own keys are encoded: 'binary' (bytes, or a string as
-   * UTF-8; keys come back as Buffers), 'utf8' (strings) or 'tuple'
-   * (FoundationDB's tuple layer: arrays of null, booleans, strings, byte
-   * strings, integers, doubles and nested arrays, in tuple order). Not
-   * stored: give the same each time. Tables have their own. Defaults to
-   * 'binary'. */
-  keyEncoding?: KeyEncoding;
-  /** How the store's own values are encoded: 'binary', 'utf8', 'json' or
-   * 'msgpack'. Not stored: give the same each time. Defaults to 'binary'. */
-  valueEncoding?: ValueEncoding;
 }
 
-/** Options of Store.table(): the table's encodings (not stored: give the same each time). */
+/**
+ * The encodings of the store's own keys and values (at open()) or of a
+ * table's (Store.table()). Not stored: give the same each time.
+ */
 export interface TableOptions<KE = KeyEncoding, VE = ValueEncoding> {
+  /** 'binary' (bytes, or a string as UTF-8; keys come back as Buffers),
+   * 'utf8' (strings) or 'tuple' (FoundationDB's tuple layer: arrays of null,
+   * booleans, strings, byte strings, integers, doubles and nested arrays,
+   * in tuple order). Defaults to 'binary'. */
   keyEncoding?: KE;
+  /** 'binary', 'utf8', 'json' or 'msgpack'. Defaults to 'binary'. */
   valueEncoding?: VE;
 }
+
+/** open()'s encodings: the same as a table's. */
+export type EncodingOptions<KE = KeyEncoding, VE = ValueEncoding> = TableOptions<KE, VE>;
 
 /** Bounds and direction of a range read. All bounds are optional and combine. */
 export interface RangeOptions {

@@ -31,8 +31,9 @@
  * operation of a batch can make at most one entry with a deadline, a purge
  * of at least `ops` per batch keeps pace with any rate of expiring writes.
  * The event loop is yielded after every slice. On an idle store a clock
- * (every second by default) commits on its own, slice after slice, while
- * something is due and nothing else is queued.
+ * (every second by default) commits on its own while something is due and
+ * nothing else is queued; a commit without user operations (the purge's own
+ * or the cleaner's idle commits) takes eight slices, since no one waits on it.
  *
  * Cost when there is nothing to purge: a store whose committed tree holds no
  * internal entry (no deadline, no table) pays one comparison per batch; one
@@ -49,6 +50,8 @@ export interface PurgerOptions {
   /** Expired entries purged per batch at the least (more in bigger
    * batches), and operations between yields of the event loop. Defaults to 256. */
   slice?: number;
+  /** Slices a commit without user operations may take. Defaults to 8. */
+  idleSlices?: number;
   /** Milliseconds between the idle checks. Defaults to 1000. */
   intervalMs?: number;
 }
@@ -108,6 +111,8 @@ export function tableRange(marker: Buffer): { lo: Bound; hi: Bound } | undefined
 export class Purger {
   private readonly tree: Tree;
   private readonly slice: number;
+  /** Operations a commit without user operations may take (a user request that joins it waits on at most that). */
+  private readonly idleLimit: number;
   private readonly intervalMs: number;
   private timer: NodeJS.Timeout | undefined;
   private idleRun: Promise<void> | undefined;
@@ -121,8 +126,13 @@ export class Purger {
   constructor(tree: Tree, opts: PurgerOptions = {}) {
     this.tree = tree;
     this.slice = Math.max(1, Math.floor(opts.slice ?? 256));
+    this.idleLimit = this.slice * Math.max(1, Math.floor(opts.idleSlices ?? 8));
     this.intervalMs = opts.intervalMs ?? 1000;
-    tree.addHooks({ beforeCommit: (work, committed, ops) => this.purge(work, committed, Math.max(this.slice, ops)) });
+    tree.addHooks({
+      // A batch without user operations (an idle commit, the purge's own or
+      // the cleaner's) has no one waiting on it: it takes several slices.
+      beforeCommit: (work, committed, ops) => this.purge(work, committed, ops === 0 ? this.idleLimit : Math.max(this.slice, ops)),
+    });
   }
 
   /** The sort keys of up to `limit` expiry-index entries of `committed` due at `now`, earliest first. */

@@ -17,7 +17,7 @@ export type Opened = { ok: true; db: Store } | { ok: false; code: number; messag
  * directory becomes a new store (birch load); otherwise it must hold one.
  * `lockedHint` is added to the message when another handle holds it.
  */
-export function openForCommand(dir: string, opts: Omit<OpenOptions, 'keyEncoding' | 'valueEncoding'>, create: boolean, lockedHint = ''): Opened {
+export function openForCommand(dir: string, opts: OpenOptions, create: boolean, lockedHint = ''): Opened {
   if (!create) {
     const why = notAStore(dir);
     if (why !== undefined) return { ok: false, code: 2, message: why };

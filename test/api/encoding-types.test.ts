@@ -1,6 +1,7 @@
 /**
  * The encoding types type a table API (issue 13): compile
- * test/api/fixtures/encoding-types.ts under the project's compiler options
+ * test/api/fixtures/encoding-types.ts (a sketch of the API) and
+ * store-types.ts (birch's own open, Store, Table and Snapshot) under the project's compiler options
  * (strict) and expect no error, its @ts-expect-error lines included (an
  * expected error that does not happen is itself an error).
  */
@@ -26,6 +27,8 @@ it('types tables from their encodings', () => {
       '--skipLibCheck',
       '--types', 'node',
       'test/api/fixtures/encoding-types.ts',
+      'test/api/fixtures/store-types.ts',
+      'src/lbs/fs-ext.d.ts', // the declarations the store's sources need
     ],
     { cwd: ROOT, encoding: 'utf8' },
   );

@@ -141,7 +141,7 @@ function expectPurged(r: Rig, model: Model, extraInternal = 0, what = 'the tree'
 
 describe('purge of expired entries', () => {
   it('deletes what expired in ordinary commits, a slice at a time, and keeps keys whose lifetime was extended, removed or replaced', async () => {
-    const r = track(rig(tmp()));
+    const r = track(rig(tmp(), { idleSlices: 1 }));
     const model: Model = new Map();
     const N = 3000;
     const ops: Op[] = [];
@@ -175,7 +175,7 @@ describe('purge of expired entries', () => {
     const due = dueIn(model, r.clock.now);
     expect(due).toBeGreaterThan(600);
     expect(r.purger.wantsToPurge()).toBe(true);
-    // One empty commit purges one slice: each purge deletes the entry and its index entry.
+    // One empty commit purges one slice (idleSlices: 1): each purge deletes the entry and its index entry.
     const keys = r.tree.committed.keys;
     await r.tree.flush();
     expect(r.purger.keysPurged).toBe(256);
@@ -300,17 +300,18 @@ describe('purge of expired entries', () => {
     const r = track(rig(tmp(), { intervalMs: 10 }));
     const model: Model = new Map();
     const ops: Op[] = [];
-    for (let i = 0; i < 2000; i++) ops.push(put(model, sortKey(key(i)), val(i), i % 2 === 0 ? T0 + 100 + i : 0));
+    for (let i = 0; i < 6000; i++) ops.push(put(model, sortKey(key(i)), val(i), i % 2 === 0 ? T0 + 100 + i : 0));
     await submitAll(r.tree, ops);
     r.purger.start();
     await new Promise((res) => setTimeout(res, 50));
     expect(r.purger.keysPurged).toBe(0); // nothing due yet
     const commits = r.tree.stats().commits;
     r.clock.now = T0 + 10_000; // no write from here on
-    for (let i = 0; i < 500 && r.tree.committed.keys > 1000; i++) await new Promise((res) => setTimeout(res, 10));
+    for (let i = 0; i < 500 && r.tree.committed.keys > 3000; i++) await new Promise((res) => setTimeout(res, 10));
     await r.tree.idle();
-    expect(r.purger.keysPurged).toBe(1000);
-    expect(r.tree.stats().commits - commits).toBeGreaterThanOrEqual(Math.ceil(1000 / 256));
+    expect(r.purger.keysPurged).toBe(3000);
+    // An idle commit takes up to 8 slices (2,048), a user's batch one.
+    expect(r.tree.stats().commits - commits).toBeGreaterThanOrEqual(Math.ceil(3000 / 2048));
     expectPurged(r, model);
     await shut(r);
   });
@@ -319,19 +320,19 @@ describe('purge of expired entries', () => {
     const r = track(rig(tmp()));
     const model: Model = new Map();
     const ops: Op[] = [];
-    for (let i = 0; i < 1000; i++) ops.push(put(model, sortKey(key(i)), val(i), T0 + 100));
+    for (let i = 0; i < 5000; i++) ops.push(put(model, sortKey(key(i)), val(i), T0 + 100));
     await submitAll(r.tree, ops);
     await r.tree.idle(); // a tick commits only while nothing runs
     r.clock.now = T0 + 1000;
-    r.purger.tick(); // starts an idle run: a commit of one slice is under way
+    r.purger.tick(); // starts an idle run: a commit of 8 slices is under way
     expect(r.tree.busy).toBe(true);
     await r.purger.stop();
-    expect(r.purger.keysPurged).toBe(256);
+    expect(r.purger.keysPurged).toBe(2048);
     await r.tree.idle();
     r.purger.tick();
     await new Promise((res) => setTimeout(res, 20));
     expect(r.tree.busy).toBe(false);
-    expect(r.purger.keysPurged).toBe(256);
+    expect(r.purger.keysPurged).toBe(2048);
     // The rest is still owed, and any batch pays it.
     expect(r.purger.wantsToPurge()).toBe(true);
     await drain(r);
@@ -404,7 +405,7 @@ describe('purge of dropped tables', () => {
   });
 
   it('deletes a dropped table in bounded chunks, expired keys included, then its marker; other tables untouched', async () => {
-    const r = track(rig(tmp(), { slice: 100 }));
+    const r = track(rig(tmp(), { slice: 100, idleSlices: 1 }));
     const model: Model = new Map();
     const ops: Op[] = [];
     // Table 300 is dropped; 428 shares its varint's first byte, 2 is its last byte, 0 is the store's own keyspace.
@@ -468,7 +469,7 @@ describe('purge across reopen', () => {
     const model: Model = new Map();
     const clock = { now: T0 };
     {
-      const r = track(rig(dir, {}, clock));
+      const r = track(rig(dir, { idleSlices: 1 }, clock));
       const ops: Op[] = [];
       for (let i = 0; i < 5000; i++) ops.push(put(model, sortKey(key(i)), val(i), i % 5 === 0 ? 0 : T0 + 10 + (i % 1000)));
       for (let i = 0; i < 2000; i++) ops.push(put(model, tableKey(5, key(i)), val(i)));
