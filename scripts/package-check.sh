@@ -8,6 +8,8 @@
 #     TypeScript: the types resolve under tsc --strict with NodeNext
 #     resolution (the repository's own tsc and @types/node, nothing new
 #     downloaded), and the compiled file runs;
+#   - `import { serve } from 'birchdb/server'` serves a store over the Redis
+#     protocol (a PING over a socket);
 #   - `npx birch check` and `npx birch stats` work on a store made there;
 #   - `npx birch bench` runs birch alone, with a note that the peers are
 #     not installed;
@@ -81,7 +83,7 @@ const names = [...installed.keys()].sort();
 console.log(`installed: ${names.join(', ')}`);
 const extra = names.filter((n) => !needed.has(n));
 if (extra.length > 0) throw new Error(`installed but not needed by birchdb: ${extra.join(', ')}`);
-const forbidden = ['lmdb', 'classic-level', 'msgpackr', 'msgpackr-extract', 'tinybench', 'vitest', 'typescript', '@types/node'];
+const forbidden = ['lmdb', 'classic-level', 'msgpackr', 'msgpackr-extract', 'tinybench', 'vitest', 'typescript', '@types/node', 'ioredis', 'redis'];
 const found = forbidden.filter((n) => installed.has(n));
 if (found.length > 0) throw new Error(`dev-only packages installed: ${found.join(', ')}`);
 JS
@@ -100,6 +102,25 @@ await db.close();
 console.log(`birchdb ${VERSION} from ESM: wrote and read back 1001 pairs in ./store`);
 JS
 node use.mjs
+
+step "import { serve } from 'birchdb/server': a PING over the Redis protocol"
+cat > serve.mjs <<'JS'
+import { open } from 'birchdb';
+import { serve } from 'birchdb/server';
+import * as net from 'node:net';
+const db = open('./store-serve');
+const server = await serve(db, { port: 0 });
+const reply = await new Promise((resolve, reject) => {
+  const s = net.connect(server.address().port, '127.0.0.1', () => s.write('*1\r\n$4\r\nPING\r\n'));
+  s.once('data', (d) => { resolve(d.toString()); s.destroy(); });
+  s.once('error', reject);
+});
+await server.close();
+await db.close();
+if (reply !== '+PONG\r\n') throw new Error(`PING answered ${JSON.stringify(reply)}`);
+console.log('birchdb/server from ESM: PING answered +PONG');
+JS
+node serve.mjs
 
 step "import { open } from 'birchdb' in TypeScript (tsc --strict, NodeNext)"
 cat > tsconfig.json <<JSON
@@ -147,6 +168,7 @@ npx --no -- birch --version
 npx --no -- birch check store
 npx --no -- birch stats store
 npx --no -- birch --help | grep -q '^  bench ' || fail "birch --help does not list bench"
+npx --no -- birch --help | grep -q '^  serve ' || fail "birch --help does not list serve"
 
 step "npx birch bench: birch alone; a peer named in --engine is an error"
 npx --no -- birch bench tokyo --pairs 2000 --seconds 0.2 --windows 2 2>"$work/bench.err"

@@ -10,6 +10,7 @@ import { register as registerTorture } from '../cli/torture.js';
 import { register as registerBackup } from '../cli/backup.js';
 import { register as registerDump } from '../cli/dump.js';
 import { register as registerLoad } from '../cli/load.js';
+import { register as registerServe } from '../cli/serve.js';
 
 const program = new Command();
 program
@@ -49,5 +50,6 @@ registerTorture(program);
 registerBackup(program);
 registerDump(program);
 registerLoad(program);
+registerServe(program);
 
 await program.parseAsync(process.argv);

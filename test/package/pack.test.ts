@@ -97,6 +97,9 @@ describe('npm pack', () => {
     expect(manifest.bundleDependencies ?? manifest.bundledDependencies).toBeUndefined();
     expect(Object.keys(manifest.devDependencies ?? {})).toEqual(expect.arrayContaining(['lmdb', 'classic-level']));
     expect(manifest.bin).toEqual({ birch: './dist/bin/birch.js' });
-    expect(manifest.exports).toMatchObject({ '.': { types: './dist/index.d.ts', import: './dist/index.js' } });
+    expect(manifest.exports).toMatchObject({
+      '.': { types: './dist/index.d.ts', import: './dist/index.js' },
+      './server': { types: './dist/server/index.d.ts', import: './dist/server/index.js' },
+    });
   });
 });
