@@ -9,11 +9,11 @@
  * @internal
  */
 import { BirchError } from '../errors.js';
-import type { Commit } from '../btree/index.js';
+import { keyCopyAt, valueCopyAt, type Commit } from '../btree/index.js';
 import { keyCodec, rangeBounds, valueCodec, type KeyCodec, type KeyEncoding, type KeyRangeOptions, type ValueEncoding } from './encoding/index.js';
 import type { Codec } from './encoding/codec.js';
 import type { Keyspace } from './keyspace.js';
-import { keyOnly, pair, tail, type SnapshotState } from './readers.js';
+import { keyOnly, pair, type SnapshotState } from './readers.js';
 import type { Bytes, WriteOptions } from './types.js';
 
 /** The encodings of a store or table, as given in its options. */
@@ -82,14 +82,14 @@ export class Reader<KIn, KOut, VOut> {
     if (this.binaryKeys && this.binaryValues) return this.iterate(opts, pair) as IterableIterator<[KOut, VOut]>;
     const kc = this.kc;
     const vc = this.vc;
-    return this.iterate(opts, (k, v, skip) => [kc.decode(tail(k, skip)), vc.decode(Buffer.from(v))] as [KOut, VOut]);
+    return this.iterate(opts, (b, off, skip) => [kc.decode(keyCopyAt(b, off, skip)), vc.decode(valueCopyAt(b, off))] as [KOut, VOut]);
   }
 
   /** Keys in key order (or reverse), read lazily from the current commit (or the snapshot's). */
   keys(opts?: KeyRangeOptions<KIn>): IterableIterator<KOut> {
     if (this.binaryKeys) return this.iterate(opts, keyOnly) as IterableIterator<KOut>;
     const kc = this.kc;
-    return this.iterate(opts, (k, _v, skip) => kc.decode(tail(k, skip)) as KOut);
+    return this.iterate(opts, (b, off, skip) => kc.decode(keyCopyAt(b, off, skip)) as KOut);
   }
 
   /** @internal Whether this reads and writes through `owner` (the store that made it). */
@@ -102,7 +102,7 @@ export class Reader<KIn, KOut, VOut> {
     return this.binaryKeys ? (key as Bytes) : this.kc.encode(key);
   }
 
-  private iterate<T>(opts: KeyRangeOptions<KIn> | undefined, make: (k: Buffer, v: Buffer, skip: number) => T): IterableIterator<T> {
+  private iterate<T>(opts: KeyRangeOptions<KIn> | undefined, make: (b: Buffer, off: number, skip: number) => T): IterableIterator<T> {
     const at = this.at;
     if (at !== undefined) at.state.alive();
     return this.ks.iterate(this.byteRange(opts), make, at?.commit, at?.state);

@@ -156,7 +156,7 @@ export class Keyspace {
    */
   iterate<T>(
     opts: object | undefined,
-    make: (k: Buffer, v: Buffer, skip: number) => T,
+    make: (b: Buffer, off: number, skip: number) => T,
     commit: Commit = this.owner.tree.committed,
     snapshot?: SnapshotState,
   ): IterableIterator<T> {
@@ -167,7 +167,7 @@ export class Keyspace {
       return emptyIterator();
     }
     const skip = 1 + space.prefix.length;
-    return iterate(this.owner.tree, commit, rangeIn(opts, space), (k, v) => make(k, v, skip), snapshot);
+    return iterate(this.owner.tree, commit, rangeIn(opts, space), (b, off) => make(b, off, skip), snapshot);
   }
 
   /** An entry operation (put, add, modify) with what must go before it. */

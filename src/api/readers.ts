@@ -11,7 +11,7 @@
  * @internal
  */
 import { BirchError } from '../errors.js';
-import type { Commit, Tree } from '../btree/index.js';
+import { keyCopyAt, valueCopyAt, type Commit, type MakeEntry, type Tree } from '../btree/index.js';
 import type { RangeIn } from './input.js';
 /** What a snapshot is to its iterators: something to keep reachable. */
 type Snapshot = object;
@@ -23,9 +23,9 @@ export function tail(b: Buffer, skip: number): Buffer {
   return out;
 }
 
-/** A range's pair, the key without its keyspace and table prefix (`skip` bytes), both copied. */
-export const pair = (k: Buffer, v: Buffer, skip: number): [Buffer, Buffer] => [tail(k, skip), Buffer.from(v)];
-export const keyOnly = (k: Buffer, _v: Buffer, skip: number): Buffer => tail(k, skip);
+/** A range's pair, the key without its keyspace and table prefix (`skip` bytes of sort key), both copied. */
+export const pair = (b: Buffer, off: number, skip: number): [Buffer, Buffer] => [keyCopyAt(b, off, skip), valueCopyAt(b, off)];
+export const keyOnly = (b: Buffer, off: number, skip: number): Buffer => keyCopyAt(b, off, skip);
 
 /** What a snapshot's iterators hold of their snapshot. */
 export interface SnapshotState {
@@ -77,13 +77,13 @@ export function iterate<T>(
   tree: Tree,
   commit: Commit,
   r: RangeIn,
-  make: (k: Buffer, v: Buffer) => T,
+  make: MakeEntry<T>,
   owner?: SnapshotState,
 ): IterableIterator<T> {
   const pin = pinCommit(tree, commit, owner?.iterators, undefined);
   let it: IterableIterator<T>;
   try {
-    it = tree.range(commit, r.lo, r.hi, r.reverse, r.limit, make, pin.release);
+    it = tree.rangeEntries(commit, r.lo, r.hi, r.reverse, r.limit, make, pin.release);
   } catch (err) {
     pin.release();
     throw err;

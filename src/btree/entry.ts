@@ -141,3 +141,21 @@ export function tablePrefix(id: number): Buffer {
   out.push(n);
   return Buffer.from(out);
 }
+
+/** The key of the entry at `off` without its first `skip` bytes of sort key, as a buffer of its own. */
+export function keyCopyAt(b: Uint8Array, off: number, skip: number): Buffer {
+  const start = off + 1 + skip;
+  const end = sortKeyEnd(b, off);
+  const out = Buffer.allocUnsafe(end - start);
+  for (let i = start; i < end; i++) out[i - start] = b[i]!;
+  return out;
+}
+
+/** The value of the entry at `off`, as a buffer of its own. */
+export function valueCopyAt(b: Uint8Array, off: number): Buffer {
+  const vs = valueStart(b, off);
+  const len = b[vs - 1]!;
+  const out = Buffer.allocUnsafe(len);
+  for (let i = 0; i < len; i++) out[i] = b[vs + i]!;
+  return out;
+}

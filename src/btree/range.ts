@@ -7,7 +7,8 @@
  * @internal
  */
 import type { NodeCache } from './cache.js';
-import { FLAG_DEADLINE, expiredAt } from './entry.js';
+import { compareBytes } from './compare.js';
+import { FLAG_DEADLINE, expiredAt, sortKeyEnd } from './entry.js';
 import { childAt, childIndex, leafSearch } from './find.js';
 import type { Leaf, Node, Parent } from './node.js';
 
@@ -16,10 +17,20 @@ export interface Bound {
   inclusive: boolean;
 }
 
+/**
+ * What an iterator makes of each entry: `b` holds the entry at `off` (its
+ * sort key is `b[off + 1, sortKeyEnd(b, off))`, its value at
+ * `valueStart(b, off)`: entry.ts). `b` is a page or a batch's buffer: read
+ * it, copy what is kept, never keep `b` itself.
+ */
+export type MakeEntry<T> = (b: Buffer, off: number) => T;
+
 export class RangeIterator<T> implements IterableIterator<T> {
   private readonly stack: { node: Parent; idx: number }[] = [];
   private leaf: Leaf | undefined;
   private pos = 0;
+  /** Whether every entry of the current leaf is inside the far bound (checked once per leaf, not per entry). */
+  private leafInside = false;
   private remaining: number;
   private finished = false;
 
@@ -30,7 +41,7 @@ export class RangeIterator<T> implements IterableIterator<T> {
     private readonly hi: Bound | undefined,
     private readonly reverse: boolean,
     limit: number,
-    private readonly make: (key: Buffer, value: Buffer) => T,
+    private readonly make: MakeEntry<T>,
     private readonly onDone: () => void,
     private readonly now: () => number = Date.now,
   ) {
@@ -55,28 +66,39 @@ export class RangeIterator<T> implements IterableIterator<T> {
         continue;
       }
       const i = this.pos;
-      const key = leaf.keyAt(i);
+      const b = leaf.bufAt(i);
+      const off = leaf.offs[i]!;
       if (this.reverse) {
-        if (this.lo !== undefined) {
-          const c = key.compare(this.lo.key);
-          if (c < 0 || (c === 0 && !this.lo.inclusive)) return this.done();
-        }
+        if (!this.leafInside && !this.inside(this.lo, b, off, -1)) return this.done();
         this.pos--;
       } else {
-        if (this.hi !== undefined) {
-          const c = key.compare(this.hi.key);
-          if (c > 0 || (c === 0 && !this.hi.inclusive)) return this.done();
-        }
+        if (!this.leafInside && !this.inside(this.hi, b, off, 1)) return this.done();
         this.pos++;
       }
       // An entry whose deadline passed is invisible (the clock read only for entries that have one).
-      const b = leaf.bufAt(i);
-      const off = leaf.offs[i]!;
       if ((b[off + 2 + b[off]!]! & FLAG_DEADLINE) !== 0 && expiredAt(b, off, this.now())) continue;
-      const value = this.make(key, leaf.valueAt(i));
+      const value = this.make(b, off);
       if (--this.remaining <= 0) this.finish();
       return { done: false, value };
     }
+  }
+
+  /** Whether the entry at `off` in `b` is within `bound` on the side `dir` (1: upper, -1: lower). */
+  private inside(bound: Bound | undefined, b: Uint8Array, off: number, dir: 1 | -1): boolean {
+    if (bound === undefined) return true;
+    const c = compareBytes(b, off + 1, sortKeyEnd(b, off), bound.key, 0, bound.key.length) * dir;
+    return c < 0 || (c === 0 && bound.inclusive);
+  }
+
+  /** On entering a leaf: whether its last entry in the walk's direction is inside the far bound (then all are). */
+  private checkLeaf(leaf: Leaf): void {
+    const n = leaf.count;
+    if (n === 0) {
+      this.leafInside = true;
+      return;
+    }
+    const i = this.reverse ? 0 : n - 1;
+    this.leafInside = this.inside(this.reverse ? this.lo : this.hi, leaf.bufAt(i), leaf.offs[i]!, this.reverse ? -1 : 1);
   }
 
   return(): IteratorResult<T> {
@@ -105,6 +127,7 @@ export class RangeIterator<T> implements IterableIterator<T> {
       node = childAt(this.cache, node, idx);
     }
     this.leaf = node;
+    this.checkLeaf(node);
     if (bound === undefined) {
       this.pos = this.reverse ? node.count - 1 : 0;
       return;

@@ -18,12 +18,12 @@ import { checkTree, type CheckResult } from './check.js';
 import { OldestLeaves } from './cleaning.js';
 import { EMPTY_ROOT, type Commit } from './commit.js';
 import { copyCommit, type CopyOptions } from './copy.js';
-import { deadlineAt } from './entry.js';
+import { deadlineAt, sortKeyEnd, valueStart } from './entry.js';
 import { lookupCopy, lookupLive } from './find.js';
 import { GroupCommit, type Request } from './group.js';
 import type { Op } from './mutate.js';
 import { Leaf } from './node.js';
-import { RangeIterator, type Bound } from './range.js';
+import { RangeIterator, type Bound, type MakeEntry } from './range.js';
 import { records } from './records.js';
 import { FLAG_ROOT, MIN_NODE_CAPACITY, TRAILER_MAGIC_1, TRAILER_SIZE, decodePage } from './serialize.js';
 
@@ -207,7 +207,27 @@ export class Tree {
     onDone: () => void,
     now: () => number = this.now,
   ): RangeIterator<T> {
-    return new RangeIterator(this.cache, commit.root, lo, hi, reverse, limit, make, onDone, now);
+    const entry: MakeEntry<T> = (b, off) => {
+      const vs = valueStart(b, off);
+      return make(b.subarray(off + 1, sortKeyEnd(b, off)), b.subarray(vs, vs + b[vs - 1]!));
+    };
+    return new RangeIterator(this.cache, commit.root, lo, hi, reverse, limit, entry, onDone, now);
+  }
+
+  /**
+   * The same, making each result from the entry in place (range.ts,
+   * MakeEntry): no views made per entry, for the readers' hot path.
+   */
+  rangeEntries<T>(
+    commit: Commit,
+    lo: Bound | undefined,
+    hi: Bound | undefined,
+    reverse: boolean,
+    limit: number,
+    make: MakeEntry<T>,
+    onDone: () => void,
+  ): RangeIterator<T> {
+    return new RangeIterator(this.cache, commit.root, lo, hi, reverse, limit, make, onDone, this.now);
   }
 
   /** The leaves of `commit`, oldest block first (for the cleaner). */
