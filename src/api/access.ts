@@ -149,6 +149,7 @@ export class Access<KIn, KOut, VIn, VOut> extends Reader<KIn, KOut, VOut> {
    * expires that long after this call; without, any lifetime it had goes.
    */
   put(key: KIn, value: VIn, options?: WriteOptions): Promise<void> {
+    if (this.binaryKeys && this.binaryValues) return this.ks.put(key as Bytes, value as Bytes, options);
     let k: Bytes;
     let v: Bytes;
     try {

@@ -22,6 +22,8 @@ export interface Owner {
   checkReadable(): void;
   /** Throws BIRCH_CLOSED once close() was called (writes stop). */
   checkWritable(): void;
+  /** Whether close() was called (the same test, without throwing). */
+  closing(): boolean;
 }
 
 /**
@@ -186,12 +188,7 @@ export class Keyspace {
   }
 
   private writable(): boolean {
-    try {
-      this.owner.checkWritable();
-      return true;
-    } catch {
-      return false;
-    }
+    return !this.owner.closing();
   }
 
   private request(make: (space: Space) => Op): Promise<boolean> {

@@ -120,6 +120,7 @@ export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> exten
       arena: new EntryArena(), // where queued writes keep their pairs (btree/arena.ts)
       checkReadable: () => self.s!.#checkNotReleased(),
       checkWritable: () => self.s!.#checkNotClosing(),
+      closing: () => self.s!.#closing !== undefined,
     };
     const own = new Keyspace(owner, { read: () => STORE_SPACE, write: () => STORE_WRITE });
     super(own, codecs);
