@@ -154,28 +154,33 @@ export function findLeaf(cache: NodeCache, root: Node, kb: Uint8Array, ks: numbe
   return n;
 }
 
+/** The leaf findLive() searched last (module state: lookups allocate nothing). */
+let liveLeaf: Leaf | undefined;
+
 /**
- * Look the sort key `kb[ks, ke)` up in the tree under `root`: the index of
- * its live entry in the leaf returned through `out`, or -1 (absent, or its
- * deadline is at or before `now()`, read only for entries that have one).
+ * The index of the live entry of the sort key `kb[ks, ke)` in the leaf it
+ * belongs to (left in `liveLeaf`), or -1: absent, or its deadline is at or
+ * before `now()` (read only for entries that have one).
  */
-export function lookupLive(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number, now: () => number): { leaf: Leaf; index: number } | undefined {
+function findLive(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number, now: () => number): number {
   const leaf = findLeaf(cache, root, kb, ks, ke);
+  liveLeaf = leaf;
   const i = leafSearch(leaf, kb, ks, ke);
-  if (i < 0) return undefined;
+  if (i < 0) return -1;
   const b = leaf.bufAt(i);
   const off = leaf.offs[i]!;
-  if ((b[off + 2 + b[off]!]! & FLAG_DEADLINE) !== 0 && expiredAt(b, off, now())) return undefined;
-  return { leaf, index: i };
+  if ((b[off + 2 + b[off]!]! & FLAG_DEADLINE) !== 0 && expiredAt(b, off, now())) return -1;
+  return i;
+}
+
+/** Look the sort key `kb[ks, ke)` up in the tree under `root`: its leaf and index, or undefined (absent or expired). */
+export function lookupLive(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number, now: () => number): { leaf: Leaf; index: number } | undefined {
+  const i = findLive(cache, root, kb, ks, ke, now);
+  return i < 0 ? undefined : { leaf: liveLeaf!, index: i };
 }
 
 /** Look the sort key `kb[ks, ke)` up; its live value as a new buffer of its own, or undefined. */
 export function lookupCopy(cache: NodeCache, root: Node, kb: Uint8Array, ks: number, ke: number, now: () => number): Buffer | undefined {
-  const leaf = findLeaf(cache, root, kb, ks, ke);
-  const i = leafSearch(leaf, kb, ks, ke);
-  if (i < 0) return undefined;
-  const b = leaf.bufAt(i);
-  const off = leaf.offs[i]!;
-  if ((b[off + 2 + b[off]!]! & FLAG_DEADLINE) !== 0 && expiredAt(b, off, now())) return undefined;
-  return leaf.valueCopy(i);
+  const i = findLive(cache, root, kb, ks, ke, now);
+  return i < 0 ? undefined : liveLeaf!.valueCopy(i);
 }

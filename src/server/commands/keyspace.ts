@@ -6,6 +6,7 @@
  *
  * @internal
  */
+import { prefixEnd } from '../../api/encoding/keys.js';
 import { literalPrefix, globMatch, matchesAll } from '../glob.js';
 import type { Span } from '../db.js';
 import type { Reply } from '../reply.js';
@@ -19,16 +20,6 @@ const oneOrZero = (out: Reply, done: boolean): void => out.int(done ? 1 : 0);
 function fail(ctx: FastCtx, message: string): true {
   ctx.reply((out) => out.error(message));
   return true;
-}
-
-/** The least byte string greater than every string starting with `prefix`; undefined if none. */
-function prefixEnd(prefix: Buffer): Buffer | undefined {
-  let n = prefix.length;
-  while (n > 0 && prefix[n - 1] === 0xff) n--;
-  if (n === 0) return undefined;
-  const end = Buffer.from(prefix.subarray(0, n));
-  end[n - 1]!++;
-  return end;
 }
 
 /** The span of keys a glob pattern can match: its literal prefix. */
