@@ -162,14 +162,19 @@ export function deadlineIn(ttl: unknown, now: number, what = 'ttl'): number {
   return deadline;
 }
 
-/** A write's options ({ ttl }), checked. */
-export function writeOptionsIn(opts: unknown): { ttl?: number } {
+/** A write's options ({ ttl } or { keepTtl }), checked. */
+export function writeOptionsIn(opts: unknown): { ttl?: number; keepTtl?: boolean } {
   if (opts === undefined) return {};
   if (typeof opts !== 'object' || opts === null) throw new BirchError('BIRCH_BAD_ARGUMENT', `write options must be an object, got ${describe(opts)}`);
   for (const k of Object.keys(opts)) {
-    if (k !== 'ttl') throw new BirchError('BIRCH_BAD_ARGUMENT', `unknown write option '${k}'`);
+    if (k !== 'ttl' && k !== 'keepTtl') throw new BirchError('BIRCH_BAD_ARGUMENT', `unknown write option '${k}'`);
   }
-  return opts as { ttl?: number };
+  const o = opts as { ttl?: number; keepTtl?: unknown };
+  if (o.keepTtl !== undefined && typeof o.keepTtl !== 'boolean') {
+    throw new BirchError('BIRCH_BAD_ARGUMENT', `write option keepTtl must be a boolean, got ${describe(o.keepTtl)}`);
+  }
+  if (o.keepTtl === true && o.ttl !== undefined) throw new BirchError('BIRCH_BAD_ARGUMENT', 'write options ttl and keepTtl exclude each other');
+  return o as { ttl?: number; keepTtl?: boolean };
 }
 
 export interface RangeIn {

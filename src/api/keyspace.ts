@@ -85,10 +85,11 @@ export class Keyspace {
     try {
       const w = this.source.write();
       before = w.before;
-      const deadline = opts === undefined ? 0 : deadlineIn(writeOptionsIn(opts).ttl, tree.now());
+      const o = opts === undefined ? undefined : writeOptionsIn(opts);
+      const deadline = o === undefined ? 0 : deadlineIn(o.ttl, tree.now());
       const arena = this.owner.arena;
       const entry = entryIn(arena, w.space, key, value, deadline);
-      op = { kind: 'put', entry, off: arena.at };
+      op = o?.keepTtl === true ? { kind: 'put', entry, off: arena.at, keep: true } : { kind: 'put', entry, off: arena.at };
     } catch (err) {
       return Promise.reject(err);
     }
@@ -111,8 +112,8 @@ export class Keyspace {
   cas(key: Bytes, expected: Bytes, value: Bytes, opts?: WriteOptions): Promise<boolean> {
     return this.requestWith(() => {
       const exp = valueIn(expected, 'expected value');
-      const { entry, off, before } = this.entry(key, value, opts);
-      return { op: { kind: 'cas', entry, off, expected: exp }, before };
+      const { entry, off, before, keep } = this.entry(key, value, opts);
+      return { op: { kind: 'cas', entry, off, expected: exp, keep }, before };
     });
   }
 
@@ -174,17 +175,18 @@ export class Keyspace {
 
   /** An entry operation (put, add, modify) with what must go before it. */
   private entryOp(kind: 'put' | 'add' | 'modify', key: Bytes, value: Bytes, opts: WriteOptions | undefined): { op: Op; before: Op[] | undefined } {
-    const { entry, off, before } = this.entry(key, value, opts);
-    return { op: { kind, entry, off }, before };
+    const { entry, off, before, keep } = this.entry(key, value, opts);
+    return { op: { kind, entry, off, keep }, before };
   }
 
   /** The pair as an entry in the arena (its buffer and offset), with what must go before it. */
-  private entry(key: Bytes, value: Bytes, opts: WriteOptions | undefined): { entry: Buffer; off: number; before: Op[] | undefined } {
+  private entry(key: Bytes, value: Bytes, opts: WriteOptions | undefined): { entry: Buffer; off: number; before: Op[] | undefined; keep: boolean } {
+    const o = opts === undefined ? undefined : writeOptionsIn(opts);
     const { space, before } = this.source.write();
-    const deadline = opts === undefined ? 0 : deadlineIn(writeOptionsIn(opts).ttl, this.owner.tree.now());
+    const deadline = o === undefined ? 0 : deadlineIn(o.ttl, this.owner.tree.now());
     const arena = this.owner.arena;
     const entry = entryIn(arena, space, key, value, deadline);
-    return { entry, off: arena.at, before };
+    return { entry, off: arena.at, before, keep: o?.keepTtl === true };
   }
 
   private writable(): boolean {

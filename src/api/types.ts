@@ -75,6 +75,11 @@ export interface RangeOptions {
 export interface WriteOptions {
   /** Lifetime in milliseconds: the key disappears (to every read, at once) this long after the write is issued. Without it, the key does not expire (a put without ttl clears any lifetime the key had). */
   ttl?: number;
+  /** Keep the lifetime the key has (if it has one and is live) instead of
+   * clearing it, as Redis's SET KEEPTTL: decided inside the commit, so no
+   * other write can come between the read of the lifetime and the write.
+   * Excludes `ttl`. Defaults to false. */
+  keepTtl?: boolean;
 }
 
 /**

@@ -41,8 +41,9 @@ import { DIRTY, type Leaf, type Node, type Parent } from './node.js';
  * every operation, as it is to readers.
  */
 export type Op =
-  | { kind: 'put' | 'add' | 'modify'; entry: Buffer; off?: number }
-  | { kind: 'cas'; entry: Buffer; off?: number; expected: Buffer }
+  /** `keep`: the pair keeps the deadline the key has (the entry must carry none), as Redis's SET KEEPTTL. */
+  | { kind: 'put' | 'add' | 'modify'; entry: Buffer; off?: number; keep?: boolean }
+  | { kind: 'cas'; entry: Buffer; off?: number; expected: Buffer; keep?: boolean }
   | { kind: 'del'; key: Buffer }
   | { kind: 'cad'; key: Buffer; expected: Buffer }
   /** Set the deadline of a present key (ms since the epoch); one already past deletes it. */
@@ -130,27 +131,27 @@ export class WorkingTree {
   apply(op: Op): OpResult {
     switch (op.kind) {
       case 'put':
-        this.put(op.entry, op.off ?? 0);
+        this.store(op.entry, op.off ?? 0, op.keep === true);
         return true;
       case 'del':
         return this.del(op.key, 0, op.key.length);
       case 'add': {
         const off = op.off ?? 0;
         if (this.find(op.entry, off + 1, sortKeyEnd(op.entry, off))) return false;
-        this.put(op.entry, off);
+        this.put(op.entry, off); // absent: no lifetime to keep
         return true;
       }
       case 'modify': {
         const off = op.off ?? 0;
         if (!this.find(op.entry, off + 1, sortKeyEnd(op.entry, off))) return false;
-        this.put(op.entry, off);
+        this.store(op.entry, off, op.keep === true);
         return true;
       }
       case 'cas': {
         const off = op.off ?? 0;
         const cur = this.get(op.entry, off + 1, sortKeyEnd(op.entry, off));
         if (cur === undefined || !cur.equals(op.expected)) return false;
-        this.put(op.entry, off);
+        this.store(op.entry, off, op.keep === true);
         return true;
       }
       case 'cad': {
@@ -178,6 +179,26 @@ export class WorkingTree {
         this.purge(op.key);
         return true;
     }
+  }
+
+  /** put(), or with `keep` the entry given the deadline its key has now (if it is live and has one). */
+  private store(buf: Buffer, off: number, keep: boolean): void {
+    if (keep && this.find(buf, off + 1, sortKeyEnd(buf, off))) {
+      const deadline = deadlineAt(this.foundBuf!, this.foundOff);
+      if (deadline > 0) {
+        const k = buf[off]!;
+        const vs = valueStart(buf, off);
+        const v = buf[vs - 1]!;
+        const e = Buffer.allocUnsafe(entrySize(k, v, deadline));
+        buf.copy(e, 0, off, off + 2 + k); // key length, keyspace, key
+        const nvs = writeValueHead(e, 0, k, v, deadline);
+        buf.copy(e, nvs, vs, vs + v);
+        writeDeadline(e, nvs, v, deadline);
+        this.put(e, 0);
+        return;
+      }
+    }
+    this.put(buf, off);
   }
 
   /** Store the serialized entry at `off` in `buf`, replacing the pair with the same key. */

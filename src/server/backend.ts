@@ -64,8 +64,9 @@ export class Backend {
   // Writes: each resolves once durable. `ttlMs` (> 0) gives the key a
   // lifetime from now; without it a put clears any lifetime (Redis's SET).
 
-  put(key: Buffer, value: Buffer, ttlMs?: number): Promise<void> {
-    return this.#track(ttlMs === undefined ? this.store.put(key, value) : this.store.put(key, value, { ttl: ttlMs }));
+  /** Set `key`; `ttlMs`: a lifetime, 'keep' to keep the one it has (KEEPTTL, decided in the commit), absent to clear it. */
+  put(key: Buffer, value: Buffer, ttlMs?: number | 'keep'): Promise<void> {
+    return this.#track(this.store.put(key, value, writeOptions(ttlMs)));
   }
 
   /** Set only if absent (or expired). */
@@ -74,8 +75,8 @@ export class Backend {
   }
 
   /** Set only if present (and not expired). */
-  modify(key: Buffer, value: Buffer, ttlMs?: number): Promise<boolean> {
-    return this.#track(ttlMs === undefined ? this.store.modify(key, value) : this.store.modify(key, value, { ttl: ttlMs }));
+  modify(key: Buffer, value: Buffer, ttlMs?: number | 'keep'): Promise<boolean> {
+    return this.#track(this.store.modify(key, value, writeOptions(ttlMs)));
   }
 
   /** Whether a live key was removed. */
@@ -112,4 +113,10 @@ export class Backend {
 export function storeErrorText(err: unknown): string {
   if (err instanceof BirchError) return `ERR birch ${err.code}: ${err.message}`;
   return `ERR birch: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** A write's options from a lifetime in ms, 'keep' (KEEPTTL), or none. */
+function writeOptions(ttlMs: number | 'keep' | undefined): { ttl: number } | { keepTtl: true } | undefined {
+  if (ttlMs === undefined) return undefined;
+  return ttlMs === 'keep' ? { keepTtl: true } : { ttl: ttlMs };
 }

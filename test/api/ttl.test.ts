@@ -11,7 +11,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { dump, type BatchOp, type BirchError, type Store } from '../../src/index.js';
-import { eventually, rejectsCall, sleep, str, until } from './datamodel-util.js';
+import { eventually, rejects, rejectsCall, sleep, str, until } from './datamodel-util.js';
 import { expectCheck, openStore, tmp } from './util.js';
 
 /** Put `key` with a short lifetime and wait until every read misses it. */
@@ -568,5 +568,48 @@ describe('bad ttl values', () => {
     }
     expect(str(db.get('k'))).toBe('v');
     expect(db.ttl('k')!).toBeGreaterThan(50_000);
+  });
+});
+
+describe('keepTtl', () => {
+  it('put, modify and cas with keepTtl keep a live lifetime, clear none, and refuse ttl beside it', async () => {
+    const db = openStore();
+    await db.put('k', 'v1', { ttl: 60_000 });
+    const before = db.ttl('k')!;
+    await db.put('k', 'v2', { keepTtl: true });
+    expect(str(db.get('k'))).toBe('v2');
+    const kept = db.ttl('k')!;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(before);
+    expect(await db.modify('k', 'v3', { keepTtl: true })).toBe(true);
+    expect(await db.cas('k', 'v3', 'v4', { keepTtl: true })).toBe(true);
+    expect(db.ttl('k')!).toBeLessThanOrEqual(kept);
+    expect(db.ttl('k')!).toBeGreaterThan(0);
+    // Without keepTtl the lifetime goes, as before.
+    await db.put('k', 'v5');
+    expect(db.ttl('k')).toBe(Infinity);
+    // A key without a lifetime stays without one; a missing key is created without one.
+    await db.put('k', 'v6', { keepTtl: true });
+    expect(db.ttl('k')).toBe(Infinity);
+    await db.put('new', 'x', { keepTtl: true });
+    expect(db.ttl('new')).toBe(Infinity);
+    // In one batch of the group commit: the lifetime set before it is the one kept.
+    const a = db.put('g', '1', { ttl: 30_000 });
+    const b = db.put('g', '2', { keepTtl: true });
+    await Promise.all([a, b]);
+    expect(str(db.get('g'))).toBe('2');
+    expect(db.ttl('g')!).toBeGreaterThan(0);
+    await rejects(db.put('k', 'v', { ttl: 10, keepTtl: true }), 'BIRCH_BAD_ARGUMENT');
+    await rejects(db.put('k', 'v', { keepTtl: 1 as unknown as boolean }), 'BIRCH_BAD_ARGUMENT');
+    expect(str(db.get('k'))).toBe('v6');
+  });
+
+  it('keeps nothing of a key that expired: the new value does not expire', async () => {
+    const db = openStore();
+    await db.put('k', 'old', { ttl: 30 });
+    await sleep(80);
+    await db.put('k', 'new', { keepTtl: true });
+    expect(str(db.get('k'))).toBe('new');
+    expect(db.ttl('k')).toBe(Infinity);
   });
 });

@@ -127,10 +127,10 @@ function setFast(ctx: FastCtx, args: Buffer[]): boolean {
   }
   const o = parseOptions(args, 3, true);
   if (typeof o === 'string') return fail(ctx, o);
-  // GET reads first, and KEEPTTL keeps a lifetime read first (the store has no
-  // write that keeps one while replacing the value): both go through the gate.
-  if (o.flags & (GET | KEEPTTL)) return false;
-  let ttl: number | undefined;
+  // GET reads first: it goes through the gate. KEEPTTL is the store's
+  // keepTtl, decided inside the commit.
+  if (o.flags & GET) return false;
+  let ttl: number | 'keep' | undefined = o.flags & KEEPTTL ? 'keep' : undefined;
   if (o.expire !== undefined) {
     const now = Date.now();
     const d = deadline(o.expire, o.flags, 'set', now);
@@ -144,8 +144,8 @@ function setFast(ctx: FastCtx, args: Buffer[]): boolean {
   if (err !== undefined) return fail(ctx, err);
   const key = args[1]!;
   ctx.touch(key);
-  if (ttl !== undefined && ttl <= 0) ctx.later(backend.delete(key), ok);
-  else if (o.flags & NX) ctx.later(backend.add(key, args[2]!, ttl), okOrNull);
+  if (typeof ttl === 'number' && ttl <= 0) ctx.later(backend.delete(key), ok);
+  else if (o.flags & NX) ctx.later(backend.add(key, args[2]!, ttl === 'keep' ? undefined : ttl), okOrNull); // absent: nothing to keep
   else if (o.flags & XX) ctx.later(backend.modify(key, args[2]!, ttl), okOrNull);
   else ctx.later(backend.put(key, args[2]!, ttl), ok);
   return true;
