@@ -13,6 +13,7 @@ import { keyCopyAt, valueCopyAt, type Commit } from '../btree/index.js';
 import { keyCodec, rangeBounds, valueCodec, type KeyCodec, type KeyEncoding, type KeyRangeOptions, type ValueEncoding } from './encoding/index.js';
 import type { Codec } from './encoding/codec.js';
 import type { Keyspace } from './keyspace.js';
+import { inBatchOp } from './input.js';
 import { keyOnly, pair, type SnapshotState } from './readers.js';
 import type { Bytes, WriteOptions } from './types.js';
 
@@ -245,14 +246,7 @@ export class Access<KIn, KOut, VIn, VOut> extends Reader<KIn, KOut, VOut> {
       throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i} must be an object, got ${op === null ? 'null' : typeof op}`);
     }
     const o = op as { type?: unknown; key?: unknown; value?: unknown; ttl?: unknown };
-    const named = <T>(f: () => T): T => {
-      try {
-        return f();
-      } catch (e) {
-        if (e instanceof BirchError) throw new BirchError(e.code, `batch operation ${i}: ${e.message}`, { cause: e });
-        throw e;
-      }
-    };
+    const named = <T>(f: () => T): T => inBatchOp(i, f);
     if (o.type === 'put') {
       return { ks: this.ks, type: 'put', key: named(() => this.keyIn(o.key as KIn)), value: named(() => this.valueIn(o.value as VIn)), ttl: o.ttl };
     }

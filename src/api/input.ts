@@ -162,6 +162,16 @@ export function deadlineIn(ttl: unknown, now: number, what = 'ttl'): number {
   return deadline;
 }
 
+/** `f()`, with a BirchError it throws told as batch operation `i`'s. */
+export function inBatchOp<T>(i: number, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof BirchError) throw new BirchError(e.code, `batch operation ${i}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
 /** A write's options ({ ttl } or { keepTtl }), checked. */
 export function writeOptionsIn(opts: unknown): { ttl?: number; keepTtl?: boolean } {
   if (opts === undefined) return {};

@@ -9,7 +9,7 @@
  */
 import { BirchError } from '../errors.js';
 import type { Commit, EntryArena, Op, Tree } from '../btree/index.js';
-import { deadlineIn, entryIn, lookupKey, rangeIn, sortKeyIn, valueIn, writeOptionsIn, type Space } from './input.js';
+import { deadlineIn, entryIn, inBatchOp, lookupKey, rangeIn, sortKeyIn, valueIn, writeOptionsIn, type Space } from './input.js';
 import type { EncodedOp } from './access.js';
 import { iterate, type SnapshotState } from './readers.js';
 import type { Bytes, WriteOptions } from './types.js';
@@ -33,9 +33,15 @@ export interface Owner {
  * `write` returns the space and any operations that must go first in the
  * same batch (creating the table in the catalog).
  */
+/** Where a write goes, and what must commit with or before it. */
+export interface WriteTarget {
+  space: Space;
+  before: Op[] | undefined;
+}
+
 export interface SpaceSource {
-  read(commit: Commit): Space | undefined;
-  write(): { space: Space; before: Op[] | undefined };
+  read(commit: Commit): Space;
+  write(): WriteTarget;
   /** Called once a batch that carried `before` for `space` has committed. */
   committed?(space: Space): void;
 }
@@ -54,21 +60,14 @@ export class Keyspace {
   /** The live value of `key` in `commit`, or undefined. */
   get(key: Bytes, commit: Commit = this.owner.tree.committed): Buffer | undefined {
     this.owner.checkReadable();
-    const space = this.source.read(commit);
-    if (space === undefined) {
-      lookupKey(this.scratch, { keyspace: 0, prefix: EMPTY }, key); // still refuse bad keys
-      return undefined;
-    }
-    const end = lookupKey(this.scratch, space, key);
+    const end = lookupKey(this.scratch, this.source.read(commit), key);
     return this.owner.tree.getIn(commit, this.scratch, end);
   }
 
   /** Milliseconds `key` has left, Infinity if it does not expire, undefined if absent or expired. */
   ttl(key: Bytes, commit: Commit = this.owner.tree.committed): number | undefined {
     this.owner.checkReadable();
-    const space = this.source.read(commit);
-    if (space === undefined) return undefined;
-    const sk = sortKeyIn(space, key);
+    const sk = sortKeyIn(this.source.read(commit), key);
     const tree = this.owner.tree;
     const deadline = tree.deadlineIn(commit, sk);
     if (deadline === undefined) return undefined;
@@ -81,10 +80,9 @@ export class Keyspace {
     // The hot path of every load: no objects beyond the operation itself.
     const tree = this.owner.tree;
     let op: Op;
-    let before: Op[] | undefined;
+    let w: WriteTarget;
     try {
-      const w = this.source.write();
-      before = w.before;
+      w = this.source.write();
       const o = opts === undefined ? undefined : writeOptionsIn(opts);
       const deadline = o === undefined ? 0 : deadlineIn(o.ttl, tree.now());
       const arena = this.owner.arena;
@@ -93,7 +91,7 @@ export class Keyspace {
     } catch (err) {
       return Promise.reject(err);
     }
-    this.submitBefore(before);
+    this.submitBefore(w);
     return tree.submitShared(op);
   }
 
@@ -112,8 +110,8 @@ export class Keyspace {
   cas(key: Bytes, expected: Bytes, value: Bytes, opts?: WriteOptions): Promise<boolean> {
     return this.requestWith(() => {
       const exp = valueIn(expected, 'expected value');
-      const { entry, off, before, keep } = this.entry(key, value, opts);
-      return { op: { kind: 'cas', entry, off, expected: exp, keep }, before };
+      const { entry, off, w, keep } = this.entry(key, value, opts);
+      return { op: { kind: 'cas', entry, off, expected: exp, keep }, w };
     });
   }
 
@@ -165,28 +163,24 @@ export class Keyspace {
   ): IterableIterator<T> {
     this.owner.checkReadable();
     const space = this.source.read(commit);
-    if (space === undefined) {
-      rangeIn(opts, { keyspace: 0, prefix: EMPTY }); // still refuse bad options
-      return emptyIterator();
-    }
     const skip = 1 + space.prefix.length;
     return iterate(this.owner.tree, commit, rangeIn(opts, space), (b, off) => make(b, off, skip), snapshot);
   }
 
   /** An entry operation (put, add, modify) with what must go before it. */
-  private entryOp(kind: 'put' | 'add' | 'modify', key: Bytes, value: Bytes, opts: WriteOptions | undefined): { op: Op; before: Op[] | undefined } {
-    const { entry, off, before, keep } = this.entry(key, value, opts);
-    return { op: { kind, entry, off, keep }, before };
+  private entryOp(kind: 'put' | 'add' | 'modify', key: Bytes, value: Bytes, opts: WriteOptions | undefined): { op: Op; w: WriteTarget } {
+    const { entry, off, w, keep } = this.entry(key, value, opts);
+    return { op: { kind, entry, off, keep }, w };
   }
 
   /** The pair as an entry in the arena (its buffer and offset), with what must go before it. */
-  private entry(key: Bytes, value: Bytes, opts: WriteOptions | undefined): { entry: Buffer; off: number; before: Op[] | undefined; keep: boolean } {
+  private entry(key: Bytes, value: Bytes, opts: WriteOptions | undefined): { entry: Buffer; off: number; w: WriteTarget; keep: boolean } {
     const o = opts === undefined ? undefined : writeOptionsIn(opts);
-    const { space, before } = this.source.write();
+    const w = this.source.write();
     const deadline = o === undefined ? 0 : deadlineIn(o.ttl, this.owner.tree.now());
     const arena = this.owner.arena;
-    const entry = entryIn(arena, space, key, value, deadline);
-    return { entry, off: arena.at, before, keep: o?.keepTtl === true };
+    const entry = entryIn(arena, w.space, key, value, deadline);
+    return { entry, off: arena.at, w, keep: o?.keepTtl === true };
   }
 
   private writable(): boolean {
@@ -195,16 +189,16 @@ export class Keyspace {
 
   private request(make: (space: Space) => Op): Promise<boolean> {
     return this.requestWith(() => {
-      const { space, before } = this.source.write();
-      return { op: make(space), before };
+      const w = this.source.write();
+      return { op: make(w.space), w };
     });
   }
 
-  private requestWith(make: () => { op: Op; before: Op[] | undefined }): Promise<boolean> {
+  private requestWith(make: () => { op: Op; w: WriteTarget }): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
       this.owner.checkWritable();
-      const { op, before } = make();
-      this.submitBefore(before);
+      const { op, w } = make();
+      this.submitBefore(w);
       this.owner.tree.submit({ op, resolve: resolve as (r?: boolean | bigint | number) => void, reject });
     });
   }
@@ -214,13 +208,12 @@ export class Keyspace {
    * catalog pairs): queued first, so it lands in the same batch or an
    * earlier one, never a later one.
    */
-  private submitBefore(before: Op[] | undefined): void {
-    if (before === undefined) return;
-    const { space } = this.source.write();
+  private submitBefore(w: WriteTarget): void {
+    if (w.before === undefined) return;
     let last: Promise<void> | undefined;
-    for (const b of before) last = this.owner.tree.submitShared(b);
+    for (const b of w.before) last = this.owner.tree.submitShared(b);
     last!.then(
-      () => this.source.committed?.(space),
+      () => this.source.committed?.(w.space),
       () => undefined, // the failure is reported by the operation that follows, in the same or a later batch
     );
   }
@@ -248,19 +241,9 @@ export class Keyspace {
         }
         if (o.type === 'put') {
           const deadline = deadlineIn(o.ttl, now, `batch operation ${i}'s ttl`);
-          try {
-            return { kind: 'put', entry: entryIn(arena, space, o.key, o.value, deadline), off: arena.at };
-          } catch (e) {
-            if (e instanceof BirchError) throw new BirchError(e.code, `batch operation ${i}: ${e.message}`, { cause: e });
-            throw e;
-          }
+          return inBatchOp(i, () => ({ kind: 'put', entry: entryIn(arena, space, o.key, o.value, deadline), off: arena.at }));
         }
-        try {
-          return { kind: 'del', key: sortKeyIn(space, o.key) };
-        } catch (e) {
-          if (e instanceof BirchError) throw new BirchError(e.code, `batch operation ${i}: ${e.message}`, { cause: e });
-          throw e;
-        }
+        return inBatchOp(i, () => ({ kind: 'del', key: sortKeyIn(space, o.key) }));
       });
       out.push(...parsed);
       if (out.length === 0) return resolve();
@@ -274,16 +257,4 @@ export class Keyspace {
       });
     });
   }
-}
-
-const EMPTY = new Uint8Array(0);
-
-function emptyIterator<T>(): IterableIterator<T> {
-  return {
-    [Symbol.iterator]() {
-      return this;
-    },
-    next: () => ({ done: true, value: undefined }),
-    return: () => ({ done: true, value: undefined }),
-  };
 }

@@ -16,13 +16,6 @@ import type { RangeIn } from './input.js';
 /** What a snapshot is to its iterators: something to keep reachable. */
 type Snapshot = object;
 
-/** The bytes of `b` from `skip` on, as a buffer of its own. */
-export function tail(b: Buffer, skip: number): Buffer {
-  const out = Buffer.allocUnsafe(b.length - skip);
-  b.copy(out, 0, skip);
-  return out;
-}
-
 /** A range's pair, the key without its keyspace and table prefix (`skip` bytes of sort key), both copied. */
 export const pair = (b: Buffer, off: number, skip: number): [Buffer, Buffer] => [keyCopyAt(b, off, skip), valueCopyAt(b, off)];
 export const keyOnly = (b: Buffer, off: number, skip: number): Buffer => keyCopyAt(b, off, skip);

@@ -17,7 +17,7 @@ import { Cleaner, Purger, type CleanerStats, type PurgerStats } from '../cleaner
 import { BlockStore } from '../lbs/index.js';
 import { Access, codecsOf } from './access.js';
 import type { Codec, KeyCodec, KeyEncoding, KeyEncodingFor, KeyInput, KeyOf, ValueEncoding, ValueEncodingFor, ValueInput, ValueOf } from './encoding/index.js';
-import type { Space } from './input.js';
+import { inBatchOp, type Space } from './input.js';
 import { Keyspace, type Owner } from './keyspace.js';
 import { resolveOptions } from './options.js';
 import { backupCommit, checkBackupDest } from './backup.js';
@@ -102,8 +102,6 @@ export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> exten
   /** Backups running; close() waits for them to stop. */
   readonly #backups = new Set<Promise<unknown>>();
   readonly #owner: Owner;
-  /** The store's own keys. */
-  readonly #own: Keyspace;
   readonly #codecs: Codecs;
   /** The table catalog. */
   readonly #tables: Tables;
@@ -126,7 +124,6 @@ export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> exten
     super(own, codecs);
     self.s = this;
     this.#owner = owner;
-    this.#own = own;
     this.#codecs = codecs;
     this.#lbs = lbs;
     this.#tree = tree;
@@ -148,7 +145,7 @@ export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> exten
   override batch(ops: Array<BatchOp<KIn, VIn>>): Promise<void> {
     try {
       if (!Array.isArray(ops)) throw new BirchError('BIRCH_BAD_ARGUMENT', `batch needs an array of operations, got ${ops === null ? 'null' : typeof ops}`);
-      return this.#own.batch(
+      return this.ks.batch(
         ops.map((op, i) => {
           const t = typeof op === 'object' && op !== null ? (op as { table?: unknown }).table : undefined;
           if (t === undefined) return this.encodeOp(op, i);
@@ -215,7 +212,7 @@ export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> exten
   /** A consistent read-only view of the current commit, every table included; release() it when done. */
   snapshot(): Snapshot<KIn, KOut, VOut> {
     this.#checkNotReleased();
-    return new Snapshot<KIn, KOut, VOut>(this.#own, this.#codecs, this.#tables, this.#tree, () => this.#checkNotReleased());
+    return new Snapshot<KIn, KOut, VOut>(this.ks, this.#codecs, this.#tables, this.#tree, () => this.#checkNotReleased());
   }
 
   /** The handle a batch operation's `table` names. */
@@ -227,12 +224,7 @@ export class Store<KIn = Bytes, KOut = Buffer, VIn = Bytes, VOut = Buffer> exten
     if (typeof t === 'string') {
       const known = this.#tableHandles.get(t);
       if (known !== undefined) return known;
-      try {
-        return this.table(t);
-      } catch (e) {
-        if (e instanceof BirchError) throw new BirchError(e.code, `batch operation ${i}: ${e.message}`, { cause: e });
-        throw e;
-      }
+      return inBatchOp(i, () => this.table(t));
     }
     throw new BirchError('BIRCH_BAD_ARGUMENT', `batch operation ${i}: table must be a name or a table handle, got ${t === null ? 'null' : typeof t}`);
   }

@@ -11,17 +11,8 @@ import { open } from '../api/store.js';
 import { BirchError } from '../errors.js';
 import { OPENING_NOTE } from './check.js';
 import { cliIO, notAStore, segmentFiles, type CliIO } from './io.js';
+import { fmtBytes } from './progress.js';
 
-function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let u = 0;
-  let v = n;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
 
 export interface StatsOutcome {
   code: number;
@@ -101,11 +92,11 @@ export function register(program: Command, partial: Partial<CliIO> = {}): Comman
           ['keys', String(s.keys)],
           ['tree height', String(s.height)],
           ['block size', `${s.blockSize} B`],
-          ['live pages', `${s.pagesLive} (${bytes(s.liveBytes)})`],
-          ['pages on disk', `${s.pagesOnDisk} (${bytes(s.pagesOnDisk * s.blockSize)})`],
+          ['live pages', `${s.pagesLive} (${fmtBytes(s.liveBytes)})`],
+          ['pages on disk', `${s.pagesOnDisk} (${fmtBytes(s.pagesOnDisk * s.blockSize)})`],
           ['garbage', `${(100 * s.garbageRatio).toFixed(1)}% of the pages on disk`],
-          ['segment files', `${s.segmentFiles} (${bytes(s.segmentBytes)})`],
-          ['bytes on disk', bytes(s.bytesOnDisk)],
+          ['segment files', `${s.segmentFiles} (${fmtBytes(s.segmentBytes)})`],
+          ['bytes on disk', fmtBytes(s.bytesOnDisk)],
         ];
         const w = Math.max(...rows.map(([k]) => k.length));
         for (const [k, v] of rows) io.out.write(`${k.padEnd(w)}  ${v}\n`);
